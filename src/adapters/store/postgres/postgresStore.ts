@@ -1,0 +1,137 @@
+/**
+ * The PostgreSQL store: a pg Pool queried with Kysely.
+ * - `schema` puts every table in that schema (created by migrate() if missing) through each
+ *   connection's search_path, so parallel test files and side-by-side deployments stay apart.
+ * - migrate() holds a session advisory lock (keyed by schema) while it applies files, one
+ *   transaction per file, so several instances starting at once apply each file exactly once.
+ * - commit() locks the audit head FOR UPDATE first; all commits serialise on it (see commitBatch).
+ * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
+ *   value past 2^53 rather than rounding it.
+ * Unique violations map to StoreConflict by constraint name; lost or refused connections,
+ * shutdowns and resource exhaustion map to StoreUnavailable.
+ */
+import { createHash } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } from '../../../ports/store.ts';
+import { createKyselyStore } from '../kyselyStore.ts';
+import { pendingMigrations, readMigrations } from '../migrations.ts';
+import type { StoreSchema } from '../schema.ts';
+
+export interface PostgresStoreOptions {
+  readonly connectionString: string;
+  /** A lower-case SQL identifier; the store's tables live there instead of the default search_path. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+const MIGRATIONS = new URL('./migrations/', import.meta.url);
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
+  orders_pkey: 'order_id',
+  orders_client_order_id_key: 'client_order_id',
+  fills_venue_fill_id_key: 'venue_fill_id',
+  idempotency_keys_pkey: 'idempotency_key',
+};
+
+/** SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources, 57 operator intervention. */
+const UNAVAILABLE_SQLSTATE = /^(08|40|53|57)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const CONNECTION_LOST = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i;
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof AggregateError && error.errors.some(isUnavailable)) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || (code.length === 5 && UNAVAILABLE_SQLSTATE.test(code)))) return true;
+  return CONNECTION_LOST.test(error.message);
+}
+
+export function classifyPostgresError(error: unknown): unknown {
+  if (error instanceof StoreConflict || error instanceof StoreUnavailable) return error;
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === '23505') {
+    const kind = typeof constraint === 'string' ? UNIQUE_KINDS[constraint] : undefined;
+    return kind ? new StoreConflict(kind, `${kind} already exists`) : error;
+  }
+  if (isUnavailable(error)) return new StoreUnavailable(`PostgreSQL: ${(error as Error).message}`, { cause: error });
+  return error;
+}
+
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 ${text} does not fit a JS number exactly`);
+  return value;
+}
+
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** A signed 64-bit advisory lock key derived from a name, as a decimal string for ::bigint. */
+function advisoryKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+async function migratePostgres(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  const all = readMigrations(MIGRATIONS);
+  const key = advisoryKey(`ordergate:migrate:${schema ?? '(search_path)'}`);
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+    try {
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const applied = (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((row) => row.version);
+      for (const migration of pendingMigrations(all, applied)) {
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+    }
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    // A client that failed is dropped rather than pooled: it may be mid-transaction or broken.
+    client.release(failure instanceof Error ? failure : undefined);
+  }
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<OrderStore> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`PostgreSQL schema must match ${SCHEMA_NAME}: ${JSON.stringify(options.schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'ordergate',
+    types: typeParsers,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client losing its server emits here; without a listener that would crash the
+  // process. The next query on the pool fails and surfaces as StoreUnavailable instead.
+  pool.on('error', () => {});
+  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+  return createKyselyStore({
+    dialect: 'postgres',
+    db,
+    lockRows: true,
+    migrate: () => migratePostgres(pool, options.schema),
+    classify: classifyPostgresError,
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * The embedded store: one SQLite file through better-sqlite3, queried with Kysely.
+ * - WAL with synchronous=FULL: a commit has reached the disk (fsync) when it returns, so a
+ *   201 sent after commit() means the order survives a power cut, not just a crash.
+ * - Every write runs in a BEGIN IMMEDIATE transaction, queued per file in this process (see
+ *   writeTransactions.ts); another process holding the lock is waited for up to busy_timeout.
+ * - One connection per store; Kysely's driver serialises its use, so commits never interleave.
+ * Unique violations map to StoreConflict by the columns SQLite names; I/O, lock and open
+ * failures map to StoreUnavailable.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } from '../../../ports/store.ts';
+import { createKyselyStore } from '../kyselyStore.ts';
+import { pendingMigrations, readMigrations } from '../migrations.ts';
+import type { StoreSchema } from '../schema.ts';
+import { WriteTransactionDialect, writerQueueFor } from './writeTransactions.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path (its folder is created if missing) or ':memory:'. */
+  readonly file: string;
+  /** How long a writer waits for another process's write lock before StoreUnavailable. */
+  readonly busyTimeoutMs?: number;
+}
+
+const MIGRATIONS = new URL('./migrations/', import.meta.url);
+
+/** Keyed by the column list in SQLite's "UNIQUE constraint failed: …" message. */
+const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
+  'orders.id': 'order_id',
+  'orders.trader_id, orders.client_order_id': 'client_order_id',
+  'fills.venue, fills.venue_fill_id': 'venue_fill_id',
+  'idempotency_keys.trader_id, idempotency_keys.key': 'idempotency_key',
+};
+
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|PROTOCOL|CORRUPT|NOTADB)/;
+
+export function classifySqliteError(error: unknown): unknown {
+  if (!(error instanceof Database.SqliteError)) return error;
+  if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const kind = UNIQUE_KINDS[error.message.replace(/^UNIQUE constraint failed: /, '')];
+    return kind ? new StoreConflict(kind, `${kind} already exists`) : error;
+  }
+  if (UNAVAILABLE.test(error.code)) return new StoreUnavailable(`SQLite: ${error.message}`, { cause: error });
+  return error;
+}
+
+function openDatabase(options: SqliteStoreOptions): Database.Database {
+  try {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    const sqlite = new Database(options.file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = OFF');
+    sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    sqlite.pragma('foreign_keys = ON');
+    return sqlite;
+  } catch (error) {
+    const classified = classifySqliteError(error);
+    if (classified !== error) throw classified;
+    throw new StoreUnavailable(`cannot open SQLite database ${options.file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Applies pending migrations one file per IMMEDIATE transaction, so concurrent starters queue on the write lock. */
+function migrateSqlite(sqlite: Database.Database): void {
+  const all = readMigrations(MIGRATIONS);
+  for (;;) {
+    sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT');
+      const applied = sqlite.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+      const next = pendingMigrations(all, applied)[0];
+      if (next) {
+        sqlite.exec(next.sql);
+        sqlite
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(next.version, next.name, new Date().toISOString());
+      }
+      sqlite.exec('COMMIT');
+      if (!next) return;
+    } catch (error) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<OrderStore> {
+  const sqlite = openDatabase(options);
+  const writers = writerQueueFor(options.file);
+  const db = new Kysely<StoreSchema>({ dialect: new WriteTransactionDialect(sqlite, writers) });
+  // Kysely's connection first, then the writer queue: the same order as a commit takes them.
+  const migrate = () =>
+    db.connection().execute(async () => {
+      const release = await writers.acquire();
+      try {
+        migrateSqlite(sqlite);
+      } finally {
+        release();
+      }
+    });
+  return createKyselyStore({ dialect: 'sqlite', db, lockRows: false, migrate, classify: classifySqliteError });
+}

@@ -1,0 +1,45 @@
+/**
+ * What the order use cases need, passed in as ports. main.ts builds one; tests build one over
+ * an in-memory SQLite store, the memory bus and the simulated exchange.
+ */
+import type { Clock, Ids } from '../ports/clock.ts';
+import type { OrderStore } from '../ports/store.ts';
+import type { Logger, Telemetry } from '../ports/telemetry.ts';
+import type { FillSimulator, Venue } from '../ports/venue.ts';
+import type { GroupCommitter } from './groupCommit.ts';
+import type { KeyedMutex } from './keyedMutex.ts';
+
+export interface VenueRegistry {
+  readonly defaultVenue: string;
+  get(name: string): Venue | undefined;
+  names(): string[];
+  /** The venue's fill simulator, only for simulated venues. */
+  simulator(name: string): FillSimulator | undefined;
+}
+
+export interface OrderContext {
+  readonly store: OrderStore;
+  readonly committer: GroupCommitter;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  readonly locks: KeyedMutex;
+  readonly venues: VenueRegistry;
+  readonly log: Logger;
+  readonly telemetry: Telemetry;
+}
+
+export function venueRegistry(defaultVenue: string, venues: readonly (Venue & Partial<FillSimulator>)[]): VenueRegistry {
+  const byName = new Map(venues.map((v) => [v.name, v]));
+  if (!byName.has(defaultVenue)) throw new Error(`default venue ${defaultVenue} is not configured`);
+  return {
+    defaultVenue,
+    get: (name) => byName.get(name),
+    names: () => [...byName.keys()],
+    simulator: (name) => {
+      const venue = byName.get(name);
+      return venue && typeof venue.simulateFills === 'function' ? (venue as FillSimulator) : undefined;
+    },
+  };
+}
+
+export const secondsSince = (clock: Clock, from: Date) => Math.max(0, (clock.now().getTime() - from.getTime()) / 1000);

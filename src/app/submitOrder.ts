@@ -1,0 +1,63 @@
+/**
+ * SubmitOrder: decide, commit durably (group commit), then hand the order to its venue.
+ * The caller's answer is produced only after the commit: a 201 means the order is on disk.
+ */
+import { decide } from '../domain/order/decide.ts';
+import type { Order, OrderTerms } from '../domain/order/order.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import { StoreConflict, type IdempotencyRecord } from '../ports/store.ts';
+import { secondsSince, type OrderContext } from './context.ts';
+import type { Dispatcher } from './dispatch.ts';
+import { buildChange } from './orderChanges.ts';
+
+export type SubmitOrderInput = Omit<OrderTerms, 'id' | 'createdAt' | 'clientOrderId' | 'venue'> & {
+  readonly clientOrderId: OrderTerms['clientOrderId'] | null;
+  readonly venue: OrderTerms['venue'] | null;
+};
+
+export type SubmitRejection =
+  | { readonly code: 'duplicate_client_order_id'; readonly existingOrderId: string; readonly clientOrderId: string }
+  | { readonly code: 'venue_unavailable'; readonly venue: string; readonly available: string[] }
+  /** Another request with the same idempotency key committed first (another instance). */
+  | { readonly code: 'idempotency_conflict' };
+
+export type IdempotencyWriter = (order: Order) => IdempotencyRecord;
+
+export async function submitOrder(
+  ctx: OrderContext,
+  dispatcher: Dispatcher,
+  input: SubmitOrderInput,
+  idempotency: IdempotencyWriter | null,
+): Promise<Result<Order, SubmitRejection>> {
+  const venue = input.venue ?? ctx.venues.defaultVenue;
+  if (!ctx.venues.get(venue)) return err({ code: 'venue_unavailable', venue, available: ctx.venues.names() });
+
+  const now = ctx.clock.now();
+  const id = ctx.ids.next() as OrderTerms['id'];
+  const terms: OrderTerms = {
+    ...input,
+    id,
+    clientOrderId: input.clientOrderId ?? (id as string as OrderTerms['clientOrderId']),
+    venue: venue as OrderTerms['venue'],
+    createdAt: now,
+  };
+  const decision = decide({ kind: 'submit', terms }, null, now);
+  if (!decision.ok) throw new Error(`a new order cannot be refused by the state machine: ${decision.error.code}`);
+  const { order, change } = buildChange(ctx.ids, null, decision.value, idempotency);
+
+  try {
+    await ctx.committer.commit(change);
+  } catch (error) {
+    if (error instanceof StoreConflict && error.kind === 'client_order_id') {
+      const existing = await ctx.store.findTraderOrderByClientId(terms.traderId, terms.clientOrderId);
+      if (existing) {
+        return err({ code: 'duplicate_client_order_id', existingOrderId: existing.id, clientOrderId: terms.clientOrderId });
+      }
+    }
+    if (error instanceof StoreConflict && error.kind === 'idempotency_key') return err({ code: 'idempotency_conflict' });
+    throw error;
+  }
+  ctx.telemetry.orderStage('committed', secondsSince(ctx.clock, order.createdAt));
+  dispatcher.dispatch(order);
+  return ok(order);
+}

@@ -1,0 +1,126 @@
+/**
+ * Configuration from environment variables (API.md "Configuration"). An invalid value stops
+ * the start with one line naming the variable and what it accepts.
+ */
+export interface SimConfig {
+  readonly seed: number;
+  readonly tickIntervalMs: number;
+  readonly ackLatencyMs: number;
+  readonly fillLatencyMs: number;
+  readonly halfSpreadTicks: number;
+  readonly startPrices: Record<string, string> | null;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  readonly busUrl: string | null;
+  readonly jwtSecret: string | null;
+  readonly jwtPublicKey: string | null;
+  readonly jwtAlgorithm: 'HS256' | 'RS256' | 'ES256';
+  readonly jwtIssuer: string | null;
+  readonly jwtAudience: string | null;
+  readonly demoCash: string;
+  readonly rateLimitPerMin: number;
+  readonly idempotencyTtlHours: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly sim: SimConfig;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got "${raw}"`);
+  return raw as T;
+}
+
+function url(env: Env, name: string, schemes: readonly string[]): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (${schemes.map((s) => `${s}//…`).join(' or ')}); got "${raw}"`);
+  }
+  if (!schemes.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${schemes.map((s) => `${s}//`).join(' or ')}; got "${parsed.protocol}//…"`);
+  }
+  return raw;
+}
+
+function prices(env: Env, name: string): Record<string, string> | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  const entries = raw.split(',').map((pair) => pair.trim().split('='));
+  const result: Record<string, string> = {};
+  for (const entry of entries) {
+    const [symbol, price] = entry;
+    if (entry.length !== 2 || !/^[A-Z][A-Z0-9.]{0,15}$/.test(symbol ?? '') || !/^[0-9]+(\.[0-9]+)?$/.test(price ?? '') || Number(price) <= 0) {
+      throw new ConfigError(`${name} must be a list like "AAPL=150,MSFT=400"; got "${raw}"`);
+    }
+    result[symbol!] = price!;
+  }
+  return result;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const demoCash = text(env, 'ORDERGATE_DEMO_CASH') ?? '1000000';
+  if (!/^[0-9]{1,15}(\.[0-9]{1,2})?$/.test(demoCash)) {
+    throw new ConfigError(`ORDERGATE_DEMO_CASH must be a non-negative amount like 1000000 or 25000.50; got "${demoCash}"`);
+  }
+  const jwtSecret = text(env, 'ORDERGATE_JWT_SECRET');
+  if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('ORDERGATE_JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit key)');
+  }
+  const jwtPublicKey = text(env, 'ORDERGATE_JWT_PUBLIC_KEY');
+  if (jwtPublicKey !== null && !jwtPublicKey.includes('BEGIN PUBLIC KEY')) {
+    throw new ConfigError('ORDERGATE_JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----…")');
+  }
+  return {
+    host: text(env, 'ORDERGATE_HOST') ?? '127.0.0.1',
+    port: integer(env, 'ORDERGATE_PORT', 8080, 0, 65535),
+    dataDir: text(env, 'ORDERGATE_DATA_DIR') ?? './data',
+    databaseUrl: url(env, 'ORDERGATE_DATABASE_URL', ['postgres:', 'postgresql:']),
+    busUrl: url(env, 'ORDERGATE_BUS_URL', ['redis:', 'rediss:', 'nats:']),
+    jwtSecret,
+    jwtPublicKey,
+    jwtAlgorithm: oneOf(env, 'ORDERGATE_JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'] as const, jwtPublicKey ? 'RS256' : 'HS256'),
+    jwtIssuer: text(env, 'ORDERGATE_JWT_ISSUER'),
+    jwtAudience: text(env, 'ORDERGATE_JWT_AUDIENCE'),
+    demoCash,
+    rateLimitPerMin: integer(env, 'ORDERGATE_RATE_LIMIT_PER_MIN', 100, 1, 1_000_000),
+    idempotencyTtlHours: integer(env, 'ORDERGATE_IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
+    logLevel: oneOf(env, 'ORDERGATE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    sim: {
+      seed: integer(env, 'ORDERGATE_SIM_SEED', 42, 0, 2 ** 31 - 1),
+      tickIntervalMs: integer(env, 'ORDERGATE_SIM_TICK_MS', 1000, 0, 3_600_000),
+      ackLatencyMs: integer(env, 'ORDERGATE_SIM_ACK_LATENCY_MS', 0, 0, 60_000),
+      fillLatencyMs: integer(env, 'ORDERGATE_SIM_FILL_LATENCY_MS', 0, 0, 60_000),
+      halfSpreadTicks: integer(env, 'ORDERGATE_SIM_HALF_SPREAD_TICKS', 2, 0, 10_000),
+      startPrices: prices(env, 'ORDERGATE_SIM_PRICES'),
+    },
+  };
+}

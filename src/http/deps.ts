@@ -1,0 +1,21 @@
+/** What the HTTP layer is given by main.ts: the app's services and the ports it reads. */
+import type { Registry } from 'prom-client';
+import type { OrderContext } from '../app/context.ts';
+import type { Dispatcher } from '../app/dispatch.ts';
+import type { ExecutionReportProcessor } from '../app/executionReports.ts';
+import type { EventBus } from '../ports/bus.ts';
+import type { Authenticator } from './auth.ts';
+import type { IdempotencyGuard } from './idempotency.ts';
+
+export interface HttpDeps {
+  readonly ctx: OrderContext;
+  readonly dispatcher: Dispatcher;
+  readonly reports: ExecutionReportProcessor;
+  readonly bus: EventBus;
+  readonly auth: Authenticator;
+  readonly idempotency: IdempotencyGuard;
+  readonly metrics: Registry;
+  /** False until start-up recovery has run; order intake answers 503 until then. */
+  readonly ready: () => boolean;
+  readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number };
+}

@@ -1,0 +1,93 @@
+/**
+ * GET /ws/orders/events?token=…&since=N (API.md "Real-time events"): the token's trader's
+ * events only, replayed from `since` then live. A bad token closes with 4401 before any event.
+ * The server pings every heartbeat and drops a socket silent for two heartbeats. A client
+ * that does not read fast enough is closed with 4008 rather than buffered without bound.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { WebSocket } from 'ws';
+import type { StreamEvent } from '../ports/bus.ts';
+import type { HttpDeps } from './deps.ts';
+import { EventStream } from './eventStream.ts';
+
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_BAD_REQUEST = 4400;
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+interface Tracked {
+  readonly socket: WebSocket;
+  lastPongMs: number;
+}
+
+export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) => {
+  const sockets = new Set<Tracked>();
+  const { heartbeatMs, maxBufferedBytes } = deps.websocket;
+
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const tracked of sockets) {
+      if (now - tracked.lastPongMs > 2 * heartbeatMs) tracked.socket.terminate();
+      else tracked.socket.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    for (const tracked of sockets) tracked.socket.close(1001, 'server shutting down');
+  });
+
+  app.get('/ws/orders/events', { websocket: true, schema: { hide: true } }, (socket: WebSocket, request: FastifyRequest) => {
+    const query = request.query as Record<string, string | undefined>;
+    const tracked: Tracked = { socket, lastPongMs: Date.now() };
+    socket.on('pong', () => (tracked.lastPongMs = Date.now()));
+    // Messages from the client mean nothing here; reading them keeps the socket healthy.
+    socket.on('message', () => {});
+
+    const since = query['since'] === undefined ? 0 : Number(query['since']);
+    if (!/^[0-9]{1,15}$/.test(query['since'] ?? '0')) {
+      socket.close(CLOSE_BAD_REQUEST, 'since must be a whole number');
+      return;
+    }
+    const token = query['token'] ?? request.headers.authorization;
+    deps.auth.authenticate(token).then(
+      (principal) => {
+        if (socket.readyState !== socket.OPEN) return;
+        sockets.add(tracked);
+        const stream = new EventStream(deps.ctx.store, deps.bus, principal.traderId, since,
+          (event) => deliver(socket, event),
+          (error) => {
+            request.log.error({ err: String(error) }, 'event stream failed; closing the socket');
+            socket.close(1011, 'event stream failed; reconnect with since');
+          });
+        socket.on('close', () => {
+          sockets.delete(tracked);
+          stream.close();
+        });
+        stream.start().catch(() => socket.close(1011, 'replay failed; reconnect with since'));
+      },
+      () => socket.close(CLOSE_UNAUTHORIZED, 'unauthorized: a valid token is required'),
+    );
+  });
+
+  function deliver(socket: WebSocket, event: StreamEvent): void {
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      socket.close(CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${event.seq - 1}`);
+      setTimeout(() => socket.terminate(), 5000).unref();
+      return;
+    }
+    socket.send(event.payload);
+    const at = eventTime(event.payload);
+    if (at !== null) deps.ctx.telemetry.orderStage('event_delivered', Math.max(0, Date.now() - at) / 1000);
+  }
+});
+
+const TIMESTAMP = '"timestamp":"';
+
+function eventTime(payload: string): number | null {
+  const i = payload.lastIndexOf(TIMESTAMP);
+  if (i < 0) return null;
+  const ms = Date.parse(payload.slice(i + TIMESTAMP.length, i + TIMESTAMP.length + 24));
+  return Number.isNaN(ms) ? null : ms;
+}

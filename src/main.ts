@@ -1,0 +1,183 @@
+/**
+ * The composition root: the one place that chooses adapters and wires them into the ports.
+ * `npm start` runs this file; tests call startGateway() with their own configuration.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { venueRegistry, type OrderContext } from './app/context.ts';
+import { Dispatcher } from './app/dispatch.ts';
+import { ExecutionReportProcessor } from './app/executionReports.ts';
+import { GroupCommitter } from './app/groupCommit.ts';
+import { KeyedMutex } from './app/keyedMutex.ts';
+import { recoverWorkingOrders } from './app/recoverOrders.ts';
+import { MemoryBus } from './adapters/bus/memory/memoryBus.ts';
+import { prometheusTelemetry } from './adapters/metrics/prometheus.ts';
+import { openStore } from './adapters/store/openStore.ts';
+import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { Authenticator, signToken } from './http/auth.ts';
+import { IdempotencyGuard } from './http/idempotency.ts';
+import { buildServer } from './http/server.ts';
+import { systemClock } from './ports/clock.ts';
+
+export interface Gateway {
+  readonly url: string;
+  readonly config: Config;
+  readonly sim: SimulatedExchange;
+  readonly jwtSecret: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Put PostgreSQL tables in this schema (tests). */
+  readonly pgSchema?: string;
+  /** Print the development tokens (npm start does). */
+  readonly printDevTokens?: boolean;
+}
+
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  if (config.busUrl) {
+    throw new ConfigError('ORDERGATE_BUS_URL: the Redis and NATS buses are not in this version yet; unset it to use the in-process bus');
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const jwtSecret = config.jwtSecret ?? (config.jwtPublicKey ? '' : developmentSecret(config.dataDir));
+
+  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, pgSchema: options.pgSchema });
+  await store.migrate();
+  const { registry, telemetry } = prometheusTelemetry(store);
+  const bus = new MemoryBus((error) => logger.error({ err: String(error) }, 'event listener failed'));
+  const sim = new SimulatedExchange({
+    name: 'sim',
+    clock: systemClock,
+    seed: config.sim.seed,
+    tickIntervalMs: config.sim.tickIntervalMs,
+    ackLatencyMs: config.sim.ackLatencyMs,
+    fillLatencyMs: config.sim.fillLatencyMs,
+    halfSpreadTicks: config.sim.halfSpreadTicks,
+    ...(config.sim.startPrices ? { startPrices: config.sim.startPrices } : {}),
+  });
+  await sim.start();
+
+  const ctx: OrderContext = {
+    store,
+    committer: new GroupCommitter(store, bus, telemetry, logger),
+    clock: systemClock,
+    ids: { next: () => uuidv7() },
+    locks: new KeyedMutex(),
+    venues: venueRegistry('sim', [sim]),
+    log: logger,
+    telemetry,
+  };
+  const reports = new ExecutionReportProcessor(ctx);
+  const dispatcher = new Dispatcher(ctx, reports);
+  const stopListening = reports.listen(sim.name, (listener) => sim.onExecutionReport(listener));
+
+  let ready = false;
+  const server = await buildServer({
+    ctx, dispatcher, reports, bus,
+    auth: new Authenticator({
+      algorithm: config.jwtAlgorithm, secret: config.jwtPublicKey ? null : jwtSecret, publicKey: config.jwtPublicKey,
+      issuer: config.jwtIssuer, audience: config.jwtAudience,
+    }),
+    idempotency: new IdempotencyGuard(store, systemClock, config.idempotencyTtlHours),
+    metrics: registry,
+    ready: () => ready,
+    websocket: { heartbeatMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 },
+  }, logger);
+  const address = await server.listen({ host: config.host, port: config.port });
+
+  const recovery = await recoverWorkingOrders(ctx, dispatcher, reports);
+  ready = true;
+  logger.info({ ...recovery }, 'recovered working orders');
+  const sweeper = setInterval(() => {
+    store.deleteExpiredIdempotency(systemClock.now()).catch((error) => logger.warn({ err: String(error) }, 'idempotency sweep failed'));
+  }, 3_600_000);
+  sweeper.unref();
+
+  if (options.printDevTokens && config.jwtSecret === null && config.jwtPublicKey === null) {
+    await printDevelopmentTokens(address, jwtSecret, config);
+  }
+  logger.info({ url: address, store: store.dialect }, 'ordergate is ready');
+
+  return {
+    url: address,
+    config,
+    sim,
+    jwtSecret,
+    async stop() {
+      clearInterval(sweeper);
+      await server.close();
+      stopListening();
+      await dispatcher.settled();
+      await ctx.committer.flushed();
+      await sim.close();
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+/** A development secret kept in the data folder, so printed tokens survive a restart. */
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function printDevelopmentTokens(url: string, secret: string, config: Config): Promise<void> {
+  const week = 7 * 24 * 3600;
+  const claims = { ...(config.jwtIssuer ? { iss: config.jwtIssuer } : {}), ...(config.jwtAudience ? { aud: config.jwtAudience } : {}) };
+  const alice = await signToken(secret, { sub: 'alice', roles: ['trader'], ...claims }, week);
+  const bob = await signToken(secret, { sub: 'bob', roles: ['trader'], ...claims }, week);
+  const admin = await signToken(secret, { sub: 'admin', roles: ['admin', 'risk'], ...claims }, week);
+  process.stdout.write([
+    '',
+    `ordergate listening on ${url} (development mode: ORDERGATE_JWT_SECRET is not set)`,
+    'Tokens valid for 7 days:',
+    `  alice (trader): ${alice}`,
+    `  bob   (trader): ${bob}`,
+    `  admin (admin, risk): ${admin}`,
+    'Try:',
+    `  curl -s -X POST ${url}/api/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `    -d '{"symbol":"AAPL","side":"buy","quantity":"10","type":"market"}'`,
+    '',
+  ].join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ordergate: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config, { printDevTokens: true });
+  } catch (error) {
+    process.stderr.write(`ordergate: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await gateway.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void main();

@@ -1,0 +1,51 @@
+/** Operations endpoints: /health, /api/v1/health/orders, /metrics, /docs. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestGateway, type TestGateway } from './harness.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+describe('operations', () => {
+  it('/health answers ok without a token', async () => {
+    const r = await gw.call('GET', '/health', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ status: 'ok' });
+  });
+
+  it('/api/v1/health/orders reports each dependency', async () => {
+    const r = await gw.call('GET', '/api/v1/health/orders', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ status: 'ok', dependencies: { database: 'ok', exchange: 'ok', bus: 'ok' } });
+  });
+
+  it('/metrics exposes request latency, orders by status and the order stages', async () => {
+    const created = (await gw.call('POST', '/api/v1/orders', { body: { symbol: 'AAPL', side: 'buy', quantity: '1', type: 'market' } })).json;
+    await eventually(async () => (await gw.call('GET', `/api/v1/orders/${created.id}`)).json.status === 'filled');
+    const r = await gw.call('GET', '/metrics', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('ordergate_http_request_duration_seconds_bucket');
+    expect(r.text).toMatch(/ordergate_orders\{status="filled"\} [1-9]/);
+    for (const stage of ['committed', 'venue_ack', 'fill']) {
+      expect(r.text).toMatch(new RegExp(`ordergate_order_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
+    }
+    expect(r.text).toContain('ordergate_commit_batch_size_bucket');
+  });
+
+  it('/docs serves the OpenAPI document generated from the route schemas', async () => {
+    const page = await gw.call('GET', '/docs', { token: null });
+    expect(page.status).toBe(200);
+    const doc = await gw.call('GET', '/docs/json', { token: null });
+    expect(doc.json.openapi).toMatch(/^3\./);
+    const post = doc.json.paths['/api/v1/orders'].post;
+    const schema = post.requestBody.content['application/json'].schema;
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['symbol', 'side', 'quantity', 'type', 'limit_price']));
+    expect(post.responses['201']).toBeDefined();
+    expect(doc.json.paths['/api/v1/orders/{id}/cancel']).toBeDefined();
+  });
+});
