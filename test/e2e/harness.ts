@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { signToken, type Role } from '../../src/http/auth.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
+import { dropSchema, freshSchemaName, POSTGRES_URL } from '../support/postgres.ts';
 
 export const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
@@ -26,9 +27,13 @@ export interface Reply {
   readonly json: any;
 }
 
-export async function startTestGateway(env: Record<string, string> = {}, pgSchema?: string): Promise<TestGateway> {
+export type StoreKind = 'sqlite' | 'postgres';
+
+export async function startTestGateway(env: Record<string, string> = {}, store: StoreKind = 'sqlite'): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordergate-e2e-'));
+  const pgSchema = store === 'postgres' ? freshSchemaName() : undefined;
   const config = loadConfig({
+    ...(store === 'postgres' ? { ORDERGATE_DATABASE_URL: POSTGRES_URL } : {}),
     ORDERGATE_PORT: '0',
     ORDERGATE_DATA_DIR: dataDir,
     ORDERGATE_JWT_SECRET: SECRET,
@@ -66,6 +71,7 @@ export async function startTestGateway(env: Record<string, string> = {}, pgSchem
     async stop() {
       await gateway.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (pgSchema) await dropSchema(pgSchema);
     },
   };
   return harness;

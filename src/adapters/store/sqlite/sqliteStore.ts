@@ -52,7 +52,7 @@ function openDatabase(options: SqliteStoreOptions): Database.Database {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     const sqlite = new Database(options.file);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = OFF');
+    sqlite.pragma('synchronous = FULL');
     sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.pragma('foreign_keys = ON');
     return sqlite;

@@ -1,6 +1,6 @@
 /**
- * Kysely's SQLite dialect with write transactions that BEGIN IMMEDIATE, queued per database
- * file within this process.
+ * Kysely's SQLite dialect as this store needs it: write transactions that BEGIN IMMEDIATE,
+ * queued per database file within this process, and prepared statements reused.
  * - IMMEDIATE takes the write lock up front, so a transaction never fails half-way upgrading a
  *   read lock, and what it reads at its start (the audit head) cannot change under it.
  * - The queue: better-sqlite3 waits for a lock (busy_timeout) synchronously, blocking the event
@@ -12,7 +12,32 @@
  */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+
+const CACHED_STATEMENTS = 256;
+
+/**
+ * The database as Kysely's driver sees it, with prepared statements reused by SQL text (LRU).
+ * Kysely prepares every query afresh, which costs as much as running a small one; a commit's
+ * statements repeat, so reusing them is safe (the driver never holds two runs of one open).
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
 
 /** A FIFO mutex: acquire() resolves to the function that releases it. */
 export class WriterQueue {
@@ -47,7 +72,7 @@ class WriteTransactionDriver extends SqliteDriver {
   #release: (() => void) | undefined;
 
   constructor(sqlite: Database.Database, queue: WriterQueue) {
-    super({ database: sqlite });
+    super({ database: withStatementCache(sqlite) });
     this.#sqlite = sqlite;
     this.#queue = queue;
   }

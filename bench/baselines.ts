@@ -1,0 +1,92 @@
+/**
+ * Baseline B: what the store can commit one row at a time, with nothing batched, on the same
+ * disk and server as the gateway. The gateway's orders/s divided by this is what group commit
+ * (and everything else in the gateway) turns one durable commit into.
+ * - SQLite: the gateway's pragmas (WAL, synchronous=FULL, busy_timeout, foreign_keys) and its
+ *   BEGIN IMMEDIATE, one single-row INSERT per transaction, in a tight loop.
+ * - PostgreSQL: one INSERT per autocommit statement, from one client, then from N clients at
+ *   once (the server may flush several clients' commits with one WAL write).
+ * The row has the shape and size of an order row, so the page and WAL traffic are alike.
+ */
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { summarize, type LatencySummary } from './stats.ts';
+
+export interface CommitLoop {
+  readonly clients: number;
+  readonly seconds: number;
+  readonly commits: number;
+  readonly perSecond: number;
+  readonly commitLatencyMs: LatencySummary;
+}
+
+const COLUMNS = `id text PRIMARY KEY, trader_id text NOT NULL, symbol text NOT NULL, side text NOT NULL,
+  quantity text NOT NULL, limit_price text, status text NOT NULL, created_at text NOT NULL, payload text NOT NULL`;
+
+function orderRow(): unknown[] {
+  const id = randomUUID();
+  const createdAt = new Date().toISOString();
+  const payload = JSON.stringify({ event: 'order.submitted', order_id: id, trader_id: 'bench-trader-001', symbol: 'AAPL', side: 'buy', quantity: '10', timestamp: createdAt });
+  return [id, 'bench-trader-001', 'AAPL', 'buy', '10', '100.00', 'pending', createdAt, payload];
+}
+
+const INSERT_PLACEHOLDERS = (dollar: boolean) =>
+  Array.from({ length: 9 }, (_, i) => (dollar ? `$${i + 1}` : '?')).join(', ');
+
+export function sqliteCommitLoop(dataDir: string, seconds: number): CommitLoop {
+  const sqlite = new Database(join(dataDir, 'commit-loop.db'));
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.exec(`CREATE TABLE bench_commits (${COLUMNS}) STRICT`);
+    const begin = sqlite.prepare('BEGIN IMMEDIATE');
+    const insert = sqlite.prepare(`INSERT INTO bench_commits VALUES (${INSERT_PLACEHOLDERS(false)})`);
+    const commit = sqlite.prepare('COMMIT');
+    const latencies: number[] = [];
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    for (let now = started; now < deadline;) {
+      begin.run();
+      insert.run(...orderRow());
+      commit.run();
+      const after = performance.now();
+      latencies.push(after - now);
+      now = after;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    return { clients: 1, seconds: elapsed, commits: latencies.length, perSecond: latencies.length / elapsed, commitLatencyMs: summarize(latencies) };
+  } finally {
+    sqlite.close();
+  }
+}
+
+export async function postgresCommitLoop(url: string, clients: number, seconds: number): Promise<CommitLoop> {
+  const connections = await Promise.all(Array.from({ length: clients }, async () => {
+    const client = new pg.Client({ connectionString: url, application_name: 'ordergate-bench' });
+    await client.connect();
+    return client;
+  }));
+  try {
+    await connections[0]!.query(`CREATE TABLE IF NOT EXISTS bench_commits (${COLUMNS})`);
+    const text = `INSERT INTO bench_commits VALUES (${INSERT_PLACEHOLDERS(true)})`;
+    const latencies: number[] = [];
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    await Promise.all(connections.map(async (client) => {
+      for (let now = performance.now(); now < deadline;) {
+        await client.query({ name: 'bench-insert', text, values: orderRow() });
+        const after = performance.now();
+        latencies.push(after - now);
+        now = after;
+      }
+    }));
+    const elapsed = (performance.now() - started) / 1000;
+    return { clients, seconds: elapsed, commits: latencies.length, perSecond: latencies.length / elapsed, commitLatencyMs: summarize(latencies) };
+  } finally {
+    await Promise.all(connections.map((client) => client.end()));
+  }
+}

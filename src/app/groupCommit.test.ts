@@ -1,0 +1,44 @@
+/**
+ * Group commit: submissions that arrive together share one transaction; a conflicting one
+ * fails alone while the rest of its batch commits.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asClientOrderId } from '../domain/ids.ts';
+import { submitOrder } from './submitOrder.ts';
+import { limitOrder, testApp, type TestApp } from './testContext.ts';
+
+let app: TestApp;
+beforeEach(async () => {
+  app = await testApp();
+});
+afterEach(async () => {
+  await app.close();
+});
+
+describe('group commit', () => {
+  it('commits concurrent submissions in shared transactions', async () => {
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => submitOrder(app.ctx, app.dispatcher, limitOrder(`t${i % 4}`), null)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(app.batches[0]).toBe(64);
+    const total = (await Promise.all([0, 1, 2, 3].map((i) => app.store.listTraderOrders(`t${i}`, { limit: 100, offset: 0 })))).reduce((n, p) => n + p.total, 0);
+    expect(total).toBe(64);
+  });
+
+  it('fails only the conflicting submission of a batch; its neighbours commit', async () => {
+    await submitOrder(app.ctx, app.dispatcher, limitOrder('dup', { clientOrderId: asClientOrderId('taken') }), null);
+    const batch = await Promise.all(Array.from({ length: 16 }, (_, i) =>
+      submitOrder(app.ctx, app.dispatcher, limitOrder('dup', { clientOrderId: asClientOrderId(i === 7 ? 'taken' : `fresh-${i}`) }), null)));
+    const refused = batch.filter((r) => !r.ok);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ ok: false, error: { code: 'duplicate_client_order_id', clientOrderId: 'taken' } });
+    expect((await app.store.listTraderOrders('dup', { limit: 100, offset: 0 })).total).toBe(16);
+  });
+
+  it('keeps each trader’s stream seq gap-free and in commit order across batches', async () => {
+    await Promise.all(Array.from({ length: 30 }, () => submitOrder(app.ctx, app.dispatcher, limitOrder('seq-trader'), null)));
+    await app.dispatcher.settled();
+    const seqs = app.published.filter((e) => e.traderId === 'seq-trader').map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).toBe(60);
+  });
+});
