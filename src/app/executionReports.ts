@@ -11,6 +11,7 @@ import { StoreConflict } from '../ports/store.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import { secondsSince, type OrderContext } from './context.ts';
 import { buildChange } from './orderChanges.ts';
+import type { IdempotencyWriter } from './submitOrder.ts';
 
 export type ReportOutcome = 'applied' | 'duplicate' | 'ignored' | 'refused';
 
@@ -26,15 +27,19 @@ export class ExecutionReportProcessor {
     });
   }
 
-  async process(venueName: string, report: ExecutionReport): Promise<ReportOutcome> {
+  /**
+   * `idempotency`, when given, writes the answer of the request that caused this report in the
+   * same transaction as the report's effect (simulate_fill's last fill).
+   */
+  async process(venueName: string, report: ExecutionReport, idempotency: IdempotencyWriter | null = null): Promise<ReportOutcome> {
     if (!isOrderId(report.clientOrderId)) {
       this.ctx.log.warn({ venue: venueName, clientOrderId: report.clientOrderId }, 'report for an order this gateway did not send');
       return 'ignored';
     }
-    return this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(venueName, report, 2));
+    return this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(venueName, report, idempotency, 2));
   }
 
-  private async applyLocked(venueName: string, report: ExecutionReport, triesLeft: number): Promise<ReportOutcome> {
+  private async applyLocked(venueName: string, report: ExecutionReport, idempotency: IdempotencyWriter | null, triesLeft: number): Promise<ReportOutcome> {
     const order = await this.ctx.store.findOrder(report.clientOrderId);
     if (!order || order.venue !== venueName) {
       this.ctx.telemetry.anomaly('report_for_unknown_order');
@@ -48,13 +53,13 @@ export class ExecutionReportProcessor {
     if (!decision.ok) return this.refused(order, report, decision.error.code);
     if (decision.value.length === 0) return 'duplicate';
 
-    const { change } = buildChange(this.ctx.ids, order, decision.value);
+    const { change } = buildChange(this.ctx.ids, order, decision.value, idempotency);
     try {
       await this.ctx.committer.commit(change);
     } catch (error) {
       if (error instanceof StoreConflict && error.kind === 'venue_fill_id') return 'duplicate';
       if (error instanceof StoreConflict && error.kind === 'order_version' && triesLeft > 1) {
-        return this.applyLocked(venueName, report, triesLeft - 1);
+        return this.applyLocked(venueName, report, idempotency, triesLeft - 1);
       }
       throw error;
     }

@@ -8,6 +8,7 @@ import { leavesQuantity, type Order } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { OrderContext } from './context.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
+import type { IdempotencyWriter } from './submitOrder.ts';
 
 export type SimulateFillRejection =
   | { readonly code: 'order_not_found' }
@@ -21,6 +22,7 @@ export async function simulateFill(
   traderId: string,
   orderId: string,
   fills: readonly { price: Dec; quantity: Dec }[],
+  idempotency: IdempotencyWriter | null = null,
 ): Promise<Result<Order, SimulateFillRejection>> {
   const order = await ctx.store.findTraderOrder(traderId, orderId);
   if (!order) return err({ code: 'order_not_found' });
@@ -35,6 +37,15 @@ export async function simulateFill(
     const e = result.error;
     return e.code === 'overfill' ? err({ code: 'overfill', leaves: e.leaves, requested: e.requested }) : err({ code: e.code, message: e.message });
   }
-  for (const report of result.reports) await reports.process(order.venue, report);
-  return ok((await ctx.store.findTraderOrder(traderId, orderId)) ?? order);
+  // The request's idempotency record commits with the last fill, so a retry replays the answer.
+  let recorded = false;
+  const writer = idempotency && ((o: Order) => ((recorded = true), idempotency(o)));
+  const last = result.reports.length - 1;
+  for (const [i, report] of result.reports.entries()) await reports.process(order.venue, report, i === last ? writer : null);
+  const after = (await ctx.store.findTraderOrder(traderId, orderId)) ?? order;
+  if (idempotency && !recorded) {
+    // The exchange's stream applied the last fill first; record the answer on its own.
+    await ctx.committer.commit({ order: after, expectedVersion: after.version, newFills: [], audit: [], stream: [], idempotency: idempotency(after) });
+  }
+  return ok(after);
 }

@@ -4,7 +4,7 @@
  * requests with one key make exactly one order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './harness.ts';
+import { eventually, startTestGateway, type TestGateway } from './harness.ts';
 import { storesToTest } from '../support/postgres.ts';
 
 const STORES = await storesToTest('idempotency.e2e');
@@ -86,6 +86,20 @@ describe.each(STORES)('on the %s store', (store) => {
       expect(second.status).toBe(200);
       expect(second.text).toBe(first.text);
       expect(second.headers.get('idempotency-replayed')).toBe('true');
+    });
+
+    it('replays a simulated fill instead of filling twice', async () => {
+      const token = await gw.token('idem-fill');
+      const created = (await gw.call('POST', '/api/v1/orders', { token, body: order })).json;
+      await eventually(async () => (await gw.call('GET', `/api/v1/orders/${created.id}`, { token })).json.status === 'acked');
+      const headers = { 'idempotency-key': 'fill-1' };
+      const body = { fills: [{ fill_price: '99', fill_qty: '4' }] };
+      const first = await gw.call('POST', `/api/v1/orders/${created.id}/simulate_fill`, { token, body, headers });
+      const second = await gw.call('POST', `/api/v1/orders/${created.id}/simulate_fill`, { token, body, headers });
+      expect(first.json.filled_quantity).toBe('4');
+      expect(second.text).toBe(first.text);
+      expect(second.headers.get('idempotency-replayed')).toBe('true');
+      expect((await gw.call('GET', `/api/v1/orders/${created.id}`, { token })).json.fills).toHaveLength(1);
     });
 
     it('does not remember a refused request: the key is free for a corrected one', async () => {

@@ -133,9 +133,9 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     if (errors.length > 0) throw validationProblem(errors);
     const parsed = fills as { price: Dec; quantity: Dec }[];
     const answer = await idempotency.run(traderId, idempotencyKey(request), { method: 'POST', path: path(request), body: request.body },
-      async (): Promise<Answer> => {
-        const result = await simulateFill(ctx, reports, traderId, id, parsed);
-        if (result.ok) return { statusCode: 200, body: render(result.value) };
+      async (remember): Promise<Answer> => {
+        const result = await simulateFill(ctx, reports, traderId, id, parsed, remember(200, render));
+        if (result.ok) return { statusCode: 200, body: remember.rendered() ?? render(result.value) };
         const e = result.error;
         switch (e.code) {
           case 'order_not_found':
