@@ -11,7 +11,7 @@
  */
 import autocannon, { type Request } from 'autocannon';
 import { signToken } from '../src/http/auth.ts';
-import { rssKiB, startBareServer, startGatewayProcess, type Child, type GatewayOptions } from './processes.ts';
+import { cpuDuring, rssKiB, startBareServer, startGatewayProcess, type Child, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface LoadRun {
@@ -22,9 +22,30 @@ export interface LoadRun {
   readonly latencyMs: LatencySummary;
 }
 
-export interface GatewayIntakeRun extends LoadRun {
+/** Where the CPU went during a measured run: 100 % is one core fully busy. */
+export interface CpuShare {
+  readonly serverCpuPercent: number;
+  readonly loadGeneratorCpuPercent: number;
+  /** Every other process on the machine: noise, when it is not near 0. */
+  readonly otherCpuPercent: number;
+}
+
+/** The gateway's own group-commit telemetry over the measured run (from /metrics). */
+export interface CommitActivity {
+  readonly transactions: number;
+  readonly changes: number;
+  readonly meanBatchSize: number;
+  readonly meanTransactionMs: number;
+  /** Seconds inside store.commit() per second of the run. */
+  readonly shareOfWallTime: number;
+}
+
+export type ServerLoadRun = LoadRun & CpuShare;
+
+export interface GatewayIntakeRun extends ServerLoadRun {
   readonly storedOrders: number;
   readonly rssKiBAfter: number;
+  readonly commits: CommitActivity;
 }
 
 export interface LoadPlan {
@@ -97,6 +118,45 @@ export function runLoad(url: string, requests: Request[], connections: number, s
   });
 }
 
+/** Runs the load and measures the CPU the server and this process (autocannon) used meanwhile. */
+async function withCpu(pid: number, load: () => Promise<LoadRun>): Promise<ServerLoadRun> {
+  const { result, server, self, others } = await cpuDuring(pid, load);
+  return { ...result, serverCpuPercent: server, loadGeneratorCpuPercent: self, otherCpuPercent: others };
+}
+
+interface CommitCounters {
+  readonly changes: number;
+  readonly transactions: number;
+  readonly seconds: number;
+}
+
+async function commitCounters(gateway: Child): Promise<CommitCounters> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  const value = (name: string) => {
+    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    if (!match) throw new Error(`/metrics has no ${name}`);
+    return Number(match[1]);
+  };
+  return {
+    changes: value('ordergate_commit_batch_size_sum'),
+    transactions: value('ordergate_commit_batch_size_count'),
+    seconds: value('ordergate_commit_seconds_sum'),
+  };
+}
+
+function commitActivity(before: CommitCounters, after: CommitCounters, runSeconds: number): CommitActivity {
+  const transactions = after.transactions - before.transactions;
+  const changes = after.changes - before.changes;
+  const seconds = after.seconds - before.seconds;
+  return {
+    transactions,
+    changes,
+    meanBatchSize: transactions === 0 ? 0 : changes / transactions,
+    meanTransactionMs: transactions === 0 ? 0 : (1000 * seconds) / transactions,
+    shareOfWallTime: seconds / runSeconds,
+  };
+}
+
 async function storedOrders(gateway: Child, tokens: readonly string[]): Promise<number> {
   let total = 0;
   for (const token of tokens) {
@@ -124,13 +184,16 @@ export async function measureGatewayIntake(
       const tokens = await tokensFor(options.jwtSecret, traderIds(plan.traders));
       const requests = orderRequests(tokens);
       const warmup = plan.warmupSeconds > 0 ? await runLoad(gateway.url, requests, connections, plan.warmupSeconds) : null;
-      const run = await runLoad(gateway.url, requests, connections, plan.seconds);
+      const before = await commitCounters(gateway);
+      const run = await withCpu(gateway.pid, () => runLoad(gateway.url, requests, connections, plan.seconds));
+      const commits = commitActivity(before, await commitCounters(gateway), run.seconds);
       const rssKiBAfter = rssKiB(gateway.pid);
       const stored = await storedOrders(gateway, tokens);
       const answered = run.completed + (warmup?.completed ?? 0);
       if (stored < answered) throw new Error(`the gateway answered 201 to ${answered} orders but stores only ${stored}`);
-      runs.push({ ...run, storedOrders: stored, rssKiBAfter });
-      log(`  gateway  ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} orders/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, p99 ${run.latencyMs.p99.toFixed(2)} ms`);
+      runs.push({ ...run, storedOrders: stored, rssKiBAfter, commits });
+      log(`  gateway  ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} orders/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, ` +
+        `p99 ${run.latencyMs.p99.toFixed(2)} ms; gateway CPU ${run.serverCpuPercent.toFixed(0)} %, ${commits.meanBatchSize.toFixed(1)} changes/commit`);
     } finally {
       await gateway.stop();
     }
@@ -139,16 +202,17 @@ export async function measureGatewayIntake(
 }
 
 /** Baseline A at the same connection counts, with the same bodies and headers. */
-export async function measureBareIntake(plan: LoadPlan, secret: string, log: (line: string) => void): Promise<LoadRun[]> {
+export async function measureBareIntake(plan: LoadPlan, secret: string, log: (line: string) => void): Promise<ServerLoadRun[]> {
   const server = await startBareServer();
   try {
     const requests = orderRequests(await tokensFor(secret, traderIds(plan.traders)));
-    const runs: LoadRun[] = [];
+    const runs: ServerLoadRun[] = [];
     for (const connections of plan.connections) {
       if (plan.warmupSeconds > 0) await runLoad(server.url, requests, connections, plan.warmupSeconds);
-      const run = await runLoad(server.url, requests, connections, plan.seconds);
+      const run = await withCpu(server.pid, () => runLoad(server.url, requests, connections, plan.seconds));
       runs.push(run);
-      log(`  bare     ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, p99 ${run.latencyMs.p99.toFixed(2)} ms`);
+      log(`  bare     ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, ` +
+        `p99 ${run.latencyMs.p99.toFixed(2)} ms; server CPU ${run.serverCpuPercent.toFixed(0)} %`);
     }
     return runs;
   } finally {

@@ -5,7 +5,7 @@
  * end, on failure and on Ctrl-C) finds it; a child still alive when the bench process exits
  * is killed from the 'exit' handler.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,6 +67,45 @@ export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]);
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds the whole machine has spent busy (steal included: a neighbour took it from us), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU used while `work` ran, in % of one core: by process `pid`, by this process, and by
+ * everything else on the machine (other programs compete for the same cores and skew the figures).
+ */
+export async function cpuDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; server: number; self: number; others: number }> {
+  const started = performance.now();
+  const server = cpuSeconds(pid);
+  const machine = machineBusySeconds();
+  const self = process.cpuUsage();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const selfUsed = process.cpuUsage(self);
+  const percent = (cpu: number) => (100 * cpu) / seconds;
+  const serverPercent = percent(cpuSeconds(pid) - server);
+  const selfPercent = percent((selfUsed.user + selfUsed.system) / 1e6);
+  return { result, server: serverPercent, self: selfPercent, others: Math.max(0, percent(machineBusySeconds() - machine) - serverPercent - selfPercent) };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -138,6 +177,8 @@ export interface GatewayOptions {
   readonly jwtSecret: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment, e.g. ORDERGATE_BUS_URL for the fan-out bench. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The real gateway (src/main.ts) on a free port; ready once /api/v1/health/orders says ok, i.e. recovery ran. */
@@ -156,8 +197,11 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Chil
       ORDERGATE_JWT_SECRET: options.jwtSecret,
       ORDERGATE_LOG_LEVEL: 'warn',
       ORDERGATE_RATE_LIMIT_PER_MIN: '1000000',
+      // Every risk check runs; the cash covers the whole run, so none of them denies a bench order.
+      ORDERGATE_DEMO_CASH: '1000000000000',
       // No reference-price walk: resting orders stay resting, and fills happen only when asked.
       ORDERGATE_SIM_TICK_MS: '0',
+      ...options.env,
     },
     ready: async (url) => {
       const response = await fetch(`${url}/api/v1/health/orders`);

@@ -5,9 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import type { CommitLoop } from './baselines.ts';
-import type { GatewayIntakeRun, LoadRun } from './intake.ts';
+import type { GatewayIntakeRun, ServerLoadRun } from './intake.ts';
 import { round } from './stats.ts';
 import type { WebSocketResult } from './websocketLatency.ts';
+
+/** CPU % of one core that other programs may use during a run before the table warns. */
+const NOISE_PERCENT = 15;
 
 export const GOALS = { intakeShareOfBareAt64: 0.5, fillToWebSocketP99Ms: 5 } as const;
 
@@ -15,10 +18,11 @@ export interface Results {
   readonly date: string;
   readonly store: 'sqlite' | 'postgres';
   readonly machine: Record<string, string | number>;
+  readonly source: Record<string, string | string[]>;
   readonly storeSettings: Record<string, string>;
   readonly options: Record<string, unknown>;
   gatewayIntake?: GatewayIntakeRun[];
-  bareIntake?: LoadRun[];
+  bareIntake?: ServerLoadRun[];
   commitLoops?: CommitLoop[];
   websocket?: WebSocketResult;
 }
@@ -38,6 +42,19 @@ export function machineFacts(dataDir: string): Record<string, string | number> {
     memoryMiB: Math.round(totalmem() / 2 ** 20),
     dataDirFilesystem: filesystem,
   };
+}
+
+/** Which code was measured: the commit, and the files changed on top of it. */
+export function sourceFacts(root: string): Record<string, string | string[]> {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+  try {
+    return {
+      commit: git('rev-parse', '--short', 'HEAD').trim(),
+      changedFiles: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).map((line) => line.slice(3)),
+    };
+  } catch {
+    return { commit: 'unknown (not a git checkout)' };
+  }
 }
 
 const gatewayAt = (results: Results, connections: number) => results.gatewayIntake?.find((run) => run.connections === connections);
@@ -93,6 +110,7 @@ export function renderTable(results: Results): string {
     `ordergate bench · store ${results.store} · ${results.date}`,
     `${m['cpuModel']} · ${m['cores']} cores · node ${m['node']} · data on ${m['dataDirFilesystem']}`,
     `store: ${Object.entries(results.storeSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `source: ${results.source['commit']}${(results.source['changedFiles'] ?? []).length > 0 ? ` + uncommitted changes in ${(results.source['changedFiles'] as string[]).join(', ')}` : ''}`,
   ];
   const o = results.options;
   if (results.gatewayIntake) {
@@ -105,6 +123,18 @@ export function renderTable(results: Results): string {
           bare ? num(bare.perSecond) : '–', bare ? ms(bare.latencyMs.p50) : '–', bare ? ms(bare.latencyMs.p99) : '–',
           share === undefined ? '–' : `${num(share * 100, 1)} %`];
       })));
+    out.push('', '  where the gateway\'s time went (100 % CPU = one core; the machine has ' + m['cores'] + ')');
+    out.push(table(['conn', 'gateway CPU', 'autocannon CPU', 'other programs', 'bare server CPU', 'commits/s', 'changes/commit', 'ms/commit', 'in commit'],
+      results.gatewayIntake.map((g) => {
+        const bare = results.bareIntake?.find((run) => run.connections === g.connections);
+        return [String(g.connections), `${num(g.serverCpuPercent)} %`, `${num(g.loadGeneratorCpuPercent)} %`, `${num(g.otherCpuPercent)} %`,
+          bare ? `${num(bare.serverCpuPercent)} %` : '–',
+          num(g.commits.transactions / g.seconds), num(g.commits.meanBatchSize, 1), ms(g.commits.meanTransactionMs), `${num(g.commits.shareOfWallTime * 100)} %`];
+      })));
+    const noisy = [...results.gatewayIntake, ...(results.bareIntake ?? [])].filter((run) => run.otherCpuPercent > NOISE_PERCENT);
+    if (noisy.length > 0) {
+      out.push(`  WARNING: other programs used up to ${num(Math.max(...noisy.map((run) => run.otherCpuPercent)))} % CPU during ${noisy.length} run(s); those figures are low`);
+    }
     const goal = d.goals.intakeShareOfBareAt64;
     if (goal.actual !== null) out.push(`  goal gateway/bare ≥ ${goal.goal * 100} % at 64 connections: ${goal.met ? 'met' : 'NOT met'} (${num(goal.actual * 100, 1)} %)`);
   }
@@ -131,7 +161,8 @@ export function renderTable(results: Results): string {
       ['    … to the trader\'s last socket', ms(ws.lastSubscriberFromRequestMs.p50), ms(ws.lastSubscriberFromRequestMs.p99), ms(ws.lastSubscriberFromRequestMs.max)],
     ]));
     const goal = d.goals.fillToWebSocketP99Ms;
-    out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}`);
+    out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}; during the samples the gateway used ${num(ws.gatewayCpuPercent)} % CPU, other programs ${num(ws.otherCpuPercent)} %` +
+      (ws.otherCpuPercent > NOISE_PERCENT ? ' (WARNING: figures skewed by other programs)' : ''));
     out.push(`  gateway RSS ${num(ws.rssKiBBefore / 1024, 1)} MiB → ${num(ws.rssKiBAfter / 1024, 1)} MiB with ${ws.subscribers} sockets open (${num(ws.rssKiBPerSubscriber, 1)} KiB each; opened in ${num(ws.openSeconds, 2)} s)`);
   }
   if (results.gatewayIntake) {

@@ -15,7 +15,7 @@ import {
   cleanup, freshPostgresDatabase, postgresSettings, PROJECT_ROOT, temporaryDirectory,
   type GatewayOptions,
 } from './processes.ts';
-import { forFile, machineFacts, renderTable, type Results } from './report.ts';
+import { forFile, machineFacts, renderTable, sourceFacts, type Results } from './report.ts';
 import { measureFillLatency } from './websocketLatency.ts';
 
 const PHASES = ['intake', 'bare', 'commit', 'websocket'] as const;
@@ -116,6 +116,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     store: opts.store,
     machine: machineFacts(scratch),
+    source: sourceFacts(PROJECT_ROOT),
     storeSettings,
     options: {
       duration: opts.duration, warmup: opts.warmup, connections: opts.connections, traders: opts.traders,

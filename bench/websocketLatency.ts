@@ -14,7 +14,7 @@
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { restingOrderBody, tokensFor, traderIds } from './intake.ts';
-import { rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
+import { cpuDuring, rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface WebSocketPlan {
@@ -36,6 +36,8 @@ export interface WebSocketResult {
   readonly fromExecutionMs: LatencySummary;
   readonly fromRequestMs: LatencySummary;
   readonly lastSubscriberFromRequestMs: LatencySummary;
+  readonly gatewayCpuPercent: number;
+  readonly otherCpuPercent: number;
 }
 
 interface Arrival {
@@ -123,78 +125,111 @@ async function postJson(agent: Agent, base: string, path: string, token: string,
   });
 }
 
+interface Subscribers {
+  readonly sockets: WebSocket[];
+  readonly tokens: string[];
+  readonly deliveries: Deliveries;
+  /** How many sockets trader `i` holds. */
+  socketsOf(trader: number): number;
+  /** Re-aligns the arrival clock; call before each timed step. */
+  realignClock(): () => number;
+}
+
+async function openSubscribers(plan: WebSocketPlan, wsBase: string, jwtSecret: string): Promise<Subscribers> {
+  const traderCount = Math.min(plan.traders, plan.subscribers);
+  const tokens = await tokensFor(jwtSecret, traderIds(traderCount, 'ws-trader'));
+  const deliveries = new Deliveries();
+  let wallNow = wallClock();
+  const sockets: WebSocket[] = [];
+  for (let start = 0; start < plan.subscribers; start += 50) {
+    const batch = Array.from({ length: Math.min(50, plan.subscribers - start) }, (_, j) => {
+      const index = start + j;
+      return openSocket(`${wsBase}/ws/orders/events?token=${tokens[index % traderCount]}&since=0`, (data) => {
+        const at = wallNow();
+        const message = JSON.parse(data.toString()) as { event: string; order_id: string; timestamp: string };
+        if (message.event === 'order.acked' || message.event === 'order.filled') {
+          deliveries.record(`${message.order_id} ${message.event}`, message.timestamp, index < traderCount, at);
+        }
+      });
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  return {
+    sockets,
+    tokens,
+    deliveries,
+    socketsOf: (trader) => Math.floor(plan.subscribers / traderCount) + (trader < plan.subscribers % traderCount ? 1 : 0),
+    realignClock: () => (wallNow = wallClock()),
+  };
+}
+
+interface Samples {
+  readonly fromExecution: number[];
+  readonly fromRequest: number[];
+  readonly lastSubscriber: number[];
+}
+
+async function sampleFills(plan: WebSocketPlan, baseUrl: string, subscribers: Subscribers, agent: Agent): Promise<Samples> {
+  const { tokens, deliveries, socketsOf } = subscribers;
+  const samples: Samples = { fromExecution: [], fromRequest: [], lastSubscriber: [] };
+  for (let i = 0; i < plan.warmupSamples + plan.samples; i++) {
+    const trader = i % tokens.length;
+    const placed = await postJson(agent, baseUrl, '/api/v1/orders', tokens[trader]!, restingOrderBody(i));
+    if (placed.status !== 201) throw new Error(`placing an order answered ${placed.status}: ${JSON.stringify(placed.json)}`);
+    const orderId = placed.json.id as string;
+    await deliveries.wait(`${orderId} order.acked`, socketsOf(trader), 5000);
+
+    const sent = subscribers.realignClock()();
+    const filled = await postJson(agent, baseUrl, `/api/v1/orders/${orderId}/simulate_fill`, tokens[trader]!,
+      JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
+    if (filled.status !== 200) throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
+    const arrival = await deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 5000);
+    if (i >= plan.warmupSamples) {
+      samples.fromExecution.push(arrival.first! - Date.parse(arrival.timestamp));
+      samples.fromRequest.push(arrival.first! - sent);
+      samples.lastSubscriber.push(arrival.last - sent);
+    }
+    await sleep(plan.paceMs);
+  }
+  return samples;
+}
+
 export async function measureFillLatency(plan: WebSocketPlan, prepare: () => Promise<GatewayOptions>, log: (line: string) => void): Promise<WebSocketResult> {
   const options = await prepare();
   const gateway = await startGatewayProcess(options);
-  const sockets: WebSocket[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let subscribers: Subscribers | null = null;
   try {
-    const traderCount = Math.min(plan.traders, plan.subscribers);
-    const tokens = await tokensFor(options.jwtSecret, traderIds(traderCount, 'ws-trader'));
-    const socketsOf = (trader: number) => Math.floor(plan.subscribers / traderCount) + (trader < plan.subscribers % traderCount ? 1 : 0);
-    const deliveries = new Deliveries();
-    let wallNow = wallClock();
-
     await sleep(1000);
     const rssKiBBefore = rssKiB(gateway.pid);
-    const wsBase = gateway.url.replace(/^http/, 'ws');
     const opening = performance.now();
-    for (let start = 0; start < plan.subscribers; start += 50) {
-      const batch = Array.from({ length: Math.min(50, plan.subscribers - start) }, (_, j) => {
-        const index = start + j;
-        const isFirstSocket = index < traderCount;
-        return openSocket(`${wsBase}/ws/orders/events?token=${tokens[index % traderCount]}&since=0`, (data) => {
-          const at = wallNow();
-          const message = JSON.parse(data.toString()) as { event: string; order_id: string; timestamp: string };
-          if (message.event === 'order.acked' || message.event === 'order.filled') deliveries.record(`${message.order_id} ${message.event}`, message.timestamp, isFirstSocket, at);
-        });
-      });
-      sockets.push(...(await Promise.all(batch)));
-    }
+    subscribers = await openSubscribers(plan, gateway.url.replace(/^http/, 'ws'), options.jwtSecret);
     const openSeconds = (performance.now() - opening) / 1000;
     await sleep(1000);
     const rssKiBAfter = rssKiB(gateway.pid);
     log(`  ${plan.subscribers} subscribers open in ${openSeconds.toFixed(2)} s; gateway RSS ${(rssKiBBefore / 1024).toFixed(1)} → ${(rssKiBAfter / 1024).toFixed(1)} MiB`);
 
-    const fromExecution: number[] = [];
-    const fromRequest: number[] = [];
-    const lastSubscriber: number[] = [];
-    for (let i = 0; i < plan.warmupSamples + plan.samples; i++) {
-      const trader = i % traderCount;
-      const placed = await postJson(agent, gateway.url, '/api/v1/orders', tokens[trader]!, restingOrderBody(i));
-      if (placed.status !== 201) throw new Error(`placing an order answered ${placed.status}: ${JSON.stringify(placed.json)}`);
-      const orderId = placed.json.id as string;
-      await deliveries.wait(`${orderId} order.acked`, socketsOf(trader), 5000);
-
-      wallNow = wallClock();
-      const sent = wallNow();
-      const filled = await postJson(agent, gateway.url, `/api/v1/orders/${orderId}/simulate_fill`, tokens[trader]!,
-        JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
-      if (filled.status !== 200) throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
-      const arrival = await deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 5000);
-      if (i >= plan.warmupSamples) {
-        fromExecution.push(arrival.first! - Date.parse(arrival.timestamp));
-        fromRequest.push(arrival.first! - sent);
-        lastSubscriber.push(arrival.last - sent);
-      }
-      await sleep(plan.paceMs);
-    }
+    const open = subscribers;
+    const sampling = await cpuDuring(gateway.pid, () => sampleFills(plan, gateway.url, open, agent));
+    const samples = sampling.result;
     const result: WebSocketResult = {
-      subscribers: sockets.length,
-      traders: traderCount,
+      subscribers: open.sockets.length,
+      traders: open.tokens.length,
       openSeconds,
       rssKiBBefore,
       rssKiBAfter,
-      rssKiBPerSubscriber: (rssKiBAfter - rssKiBBefore) / sockets.length,
-      samples: fromRequest.length,
-      fromExecutionMs: summarize(fromExecution),
-      fromRequestMs: summarize(fromRequest),
-      lastSubscriberFromRequestMs: summarize(lastSubscriber),
+      rssKiBPerSubscriber: (rssKiBAfter - rssKiBBefore) / open.sockets.length,
+      samples: samples.fromRequest.length,
+      fromExecutionMs: summarize(samples.fromExecution),
+      fromRequestMs: summarize(samples.fromRequest),
+      lastSubscriberFromRequestMs: summarize(samples.lastSubscriber),
+      gatewayCpuPercent: sampling.server,
+      otherCpuPercent: sampling.others,
     };
     log(`  fill → order.filled: p50 ${result.fromExecutionMs.p50.toFixed(2)} ms, p99 ${result.fromExecutionMs.p99.toFixed(2)} ms from execution`);
     return result;
   } finally {
-    for (const socket of sockets) socket.terminate();
+    for (const socket of subscribers?.sockets ?? []) socket.terminate();
     agent.destroy();
     await gateway.stop();
   }

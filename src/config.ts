@@ -17,6 +17,10 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | null;
   readonly busUrl: string | null;
+  /** Prefix of the bus's channels, subjects and stream, so deployments can share one Redis or NATS. */
+  readonly busNamespace: string;
+  /** A WebSocket client this far behind (bytes queued for it) is closed as a slow consumer. */
+  readonly wsMaxBufferedBytes: number;
   readonly jwtSecret: string | null;
   readonly jwtPublicKey: string | null;
   readonly jwtAlgorithm: 'HS256' | 'RS256' | 'ES256';
@@ -86,6 +90,14 @@ function prices(env: Env, name: string): Record<string, string> | null {
   return result;
 }
 
+function busNamespace(env: Env): string {
+  const raw = text(env, 'ORDERGATE_BUS_NAMESPACE') ?? 'ordergate';
+  if (!/^[a-z][a-z0-9_-]{0,39}$/.test(raw)) {
+    throw new ConfigError(`ORDERGATE_BUS_NAMESPACE must be 1 to 40 of a-z, 0-9, _ and -, starting with a letter; got "${raw}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const demoCash = text(env, 'ORDERGATE_DEMO_CASH') ?? '1000000';
   if (!/^[0-9]{1,15}(\.[0-9]{1,2})?$/.test(demoCash)) {
@@ -105,6 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'ORDERGATE_DATA_DIR') ?? './data',
     databaseUrl: url(env, 'ORDERGATE_DATABASE_URL', ['postgres:', 'postgresql:']),
     busUrl: url(env, 'ORDERGATE_BUS_URL', ['redis:', 'rediss:', 'nats:']),
+    busNamespace: busNamespace(env),
+    wsMaxBufferedBytes: integer(env, 'ORDERGATE_WS_MAX_BUFFER_KIB', 1024, 16, 65_536) * 1024,
     jwtSecret,
     jwtPublicKey,
     jwtAlgorithm: oneOf(env, 'ORDERGATE_JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'] as const, jwtPublicKey ? 'RS256' : 'HS256'),

@@ -13,8 +13,12 @@ import { Dispatcher } from './app/dispatch.ts';
 import { ExecutionReportProcessor } from './app/executionReports.ts';
 import { GroupCommitter } from './app/groupCommit.ts';
 import { KeyedMutex } from './app/keyedMutex.ts';
+import { OutboxRelay } from './app/outboxRelay.ts';
 import { recoverWorkingOrders } from './app/recoverOrders.ts';
-import { MemoryBus } from './adapters/bus/memory/memoryBus.ts';
+import { RiskControls } from './app/risk/riskControls.ts';
+import { RiskGate } from './app/risk/riskGate.ts';
+import { D } from './domain/money.ts';
+import { describeBus, openBus } from './adapters/bus/openBus.ts';
 import { prometheusTelemetry } from './adapters/metrics/prometheus.ts';
 import { openStore } from './adapters/store/openStore.ts';
 import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
@@ -29,6 +33,7 @@ export interface Gateway {
   readonly config: Config;
   readonly sim: SimulatedExchange;
   readonly jwtSecret: string;
+  readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
   stop(): Promise<void>;
 }
 
@@ -41,16 +46,16 @@ export interface StartOptions {
 
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
-  if (config.busUrl) {
-    throw new ConfigError('ORDERGATE_BUS_URL: the Redis and NATS buses are not in this version yet; unset it to use the in-process bus');
-  }
   mkdirSync(config.dataDir, { recursive: true });
   const jwtSecret = config.jwtSecret ?? (config.jwtPublicKey ? '' : developmentSecret(config.dataDir));
 
   const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, pgSchema: options.pgSchema });
   await store.migrate();
   const { registry, telemetry } = prometheusTelemetry(store);
-  const bus = new MemoryBus((error) => logger.error({ err: String(error) }, 'event listener failed'));
+  // Everything publishes through the relay's fast path, so what the broker took is marked
+  // published and the relay republishes only the rest (see app/outboxRelay.ts).
+  const relay = new OutboxRelay(store, await openBus({ url: config.busUrl, namespace: config.busNamespace, log: logger }), systemClock, logger);
+  const bus = relay.fastPath();
   const sim = new SimulatedExchange({
     name: 'sim',
     clock: systemClock,
@@ -63,6 +68,16 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   });
   await sim.start();
 
+  const risk = new RiskGate(store.accounts, systemClock, { openingCash: new D(config.demoCash), livePrice: (symbol) => sim.referencePrice(symbol) });
+  await store.accounts.seedInstruments(sim.symbols().map((symbol) => ({
+    symbol, lotSize: new D(1), tickSize: new D('0.01'), referencePrice: sim.referencePrice(symbol)!, tradable: true,
+  })), systemClock.now());
+  await risk.refreshShared();
+  const riskRefresh = setInterval(() => {
+    risk.refreshShared().catch((error) => logger.warn({ err: String(error) }, 'risk settings refresh failed'));
+  }, 1_000);
+  riskRefresh.unref();
+
   const ctx: OrderContext = {
     store,
     committer: new GroupCommitter(store, bus, telemetry, logger),
@@ -72,9 +87,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     venues: venueRegistry('sim', [sim]),
     log: logger,
     telemetry,
+    risk,
   };
   const reports = new ExecutionReportProcessor(ctx);
   const dispatcher = new Dispatcher(ctx, reports);
+  const controls = new RiskControls(ctx, risk, reports, bus);
   const stopListening = reports.listen(sim.name, (listener) => sim.onExecutionReport(listener));
 
   let ready = false;
@@ -87,9 +104,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     idempotency: new IdempotencyGuard(store, systemClock, config.idempotencyTtlHours),
     metrics: registry,
     ready: () => ready,
-    websocket: { heartbeatMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 },
+    websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes },
+    risk: { gate: risk, controls },
+    rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null },
   }, logger);
   const address = await server.listen({ host: config.host, port: config.port });
+  relay.start();
 
   const recovery = await recoverWorkingOrders(ctx, dispatcher, reports);
   ready = true;
@@ -102,20 +122,23 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   if (options.printDevTokens && config.jwtSecret === null && config.jwtPublicKey === null) {
     await printDevelopmentTokens(address, jwtSecret, config);
   }
-  logger.info({ url: address, store: store.dialect }, 'ordergate is ready');
+  logger.info({ url: address, store: store.dialect, bus: describeBus(config.busUrl) }, 'ordergate is ready');
 
   return {
     url: address,
     config,
     sim,
     jwtSecret,
+    risk: { gate: risk, controls },
     async stop() {
       clearInterval(sweeper);
+      clearInterval(riskRefresh);
       await server.close();
       stopListening();
       await dispatcher.settled();
       await ctx.committer.flushed();
       await sim.close();
+      await relay.stop();
       await bus.close();
       await store.close();
     },

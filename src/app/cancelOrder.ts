@@ -18,10 +18,11 @@ export async function cancelOrder(
   traderId: string,
   orderId: string,
   idempotency: IdempotencyWriter | null,
+  reason = 'requested by the trader',
 ): Promise<Result<Order, CancelRejection>> {
   const requested = await ctx.locks.run(orderId, async () => {
     const order = await ctx.store.findTraderOrder(traderId, orderId);
-    const decision = decide({ kind: 'request_cancel', reason: 'requested by the trader' }, order, ctx.clock.now());
+    const decision = decide({ kind: 'request_cancel', reason }, order, ctx.clock.now());
     if (!decision.ok) {
       const e = decision.error;
       if (e.code === 'order_not_found' || e.code === 'order_not_cancelable') return err(e);

@@ -8,6 +8,8 @@ import type { Logger, Telemetry } from '../ports/telemetry.ts';
 import type { FillSimulator, Venue } from '../ports/venue.ts';
 import type { GroupCommitter } from './groupCommit.ts';
 import type { KeyedMutex } from './keyedMutex.ts';
+import type { RiskGate } from './risk/riskGate.ts';
+import { chooseVenue, type RouteDecision, type RouteRequest } from './routing/router.ts';
 
 export interface VenueRegistry {
   readonly defaultVenue: string;
@@ -15,6 +17,8 @@ export interface VenueRegistry {
   names(): string[];
   /** The venue's fill simulator, only for simulated venues. */
   simulator(name: string): FillSimulator | undefined;
+  /** Which venue takes this order (routing/router.ts), or why none can. */
+  route(request: RouteRequest): Promise<RouteDecision>;
 }
 
 export interface OrderContext {
@@ -26,6 +30,8 @@ export interface OrderContext {
   readonly venues: VenueRegistry;
   readonly log: Logger;
   readonly telemetry: Telemetry;
+  /** Pre-trade risk and account keeping; absent, orders are neither checked nor reserved. */
+  readonly risk?: RiskGate;
 }
 
 export function venueRegistry(defaultVenue: string, venues: readonly (Venue & Partial<FillSimulator>)[]): VenueRegistry {
@@ -39,6 +45,7 @@ export function venueRegistry(defaultVenue: string, venues: readonly (Venue & Pa
       const venue = byName.get(name);
       return venue && typeof venue.simulateFills === 'function' ? (venue as FillSimulator) : undefined;
     },
+    route: async (request) => chooseVenue({ defaultVenue, configs: [], rules: [], connected: [...byName.keys()], reconciled: () => true }, request),
   };
 }
 

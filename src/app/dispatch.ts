@@ -1,89 +1,57 @@
 /**
- * Hands committed orders to their venue and records what the venue answered. A submit ends
- * accepted, rejected (definitive) or unknown; unknown is never treated as failed: the order
- * stays pending and is looked up at the venue before anything is sent again.
+ * Hands committed orders to their venue: the front door of the execution core (execution/).
+ * Every order is committed together with a durable dispatch intent; dispatch() only wakes the
+ * executor, which claims intents with a lease, sends with the same client order id on every
+ * attempt, looks the order up before any retry, and records each attempt in the audit trail.
+ * A submit ends accepted, rejected (definitive) or unknown; unknown is never treated as failed.
  */
 import type { Order } from '../domain/order/order.ts';
-import type { Venue, VenueOrderRequest } from '../ports/venue.ts';
+import { systemClock, systemSchedule, type Clock, type Schedule } from '../ports/clock.ts';
 import type { OrderContext } from './context.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
-import { adoptVenueView } from './reconcileOrder.ts';
+import { DEFAULT_EXECUTOR_OPTIONS, Executor, type ExecutorOptions } from './execution/executor.ts';
+import { DEFAULT_GUARD_OPTIONS, VenueGuards } from './execution/venueGuard.ts';
+
+export { venueRequest } from './execution/intents.ts';
 
 export interface DispatchOptions {
-  /** How long to wait before looking up an order whose submit outcome is unknown. */
-  readonly inDoubtLookupMs: number;
-  readonly maxLookups: number;
-}
-
-export function venueRequest(order: Order): VenueOrderRequest {
-  return {
-    clientOrderId: order.id,
-    account: order.traderId,
-    symbol: order.symbol,
-    side: order.side,
-    type: order.type,
-    timeInForce: order.timeInForce,
-    quantity: order.quantity,
-    limitPrice: order.limitPrice,
-    stopPrice: order.stopPrice,
-  };
+  readonly executor?: Partial<ExecutorOptions>;
+  /** The venues as the executor reaches them; by default each registry venue behind default guards. */
+  readonly guards?: VenueGuards;
+  readonly clock?: Clock;
+  readonly schedule?: Schedule;
+  /** Jitter's randomness, [0, 1). */
+  readonly random?: () => number;
 }
 
 export class Dispatcher {
-  private readonly inFlight = new Set<Promise<void>>();
+  readonly executor: Executor;
+  readonly guards: VenueGuards;
 
-  constructor(
-    private readonly ctx: OrderContext,
-    private readonly reports: ExecutionReportProcessor,
-    private readonly options: DispatchOptions = { inDoubtLookupMs: 1000, maxLookups: 5 },
-  ) {}
-
-  dispatch(order: Order): void {
-    const venue = this.ctx.venues.get(order.venue);
-    if (!venue) {
-      this.ctx.log.error({ orderId: order.id, venue: order.venue }, 'order committed for a venue that is not configured');
-      return;
-    }
-    const work = this.send(venue, order).catch((error) => {
-      this.ctx.log.error({ orderId: order.id, err: String(error) }, 'dispatch failed; the order stays pending');
-    });
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+  constructor(ctx: OrderContext, reports: ExecutionReportProcessor, options: DispatchOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    const schedule = options.schedule ?? systemSchedule;
+    this.guards = options.guards ?? new VenueGuards((name) => ctx.venues.get(name), () => DEFAULT_GUARD_OPTIONS, clock, schedule);
+    const executorOptions: ExecutorOptions = { owner: `instance-${ctx.ids.next()}`, ...DEFAULT_EXECUTOR_OPTIONS, ...options.executor };
+    this.executor = new Executor(ctx, reports, (name) => this.guards.get(name), executorOptions, clock, schedule, options.random);
   }
 
-  /** Resolves when every submit started so far has been answered and recorded. */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** The order and its intent are committed: let the executor claim it now rather than at its next poll. */
+  dispatch(_order: Order): void {
+    this.executor.wake();
   }
 
-  private async send(venue: Venue, order: Order, attempt = 1): Promise<void> {
-    const outcome = await venue.submit(venueRequest(order));
-    const at = this.ctx.clock.now();
-    switch (outcome.outcome) {
-      case 'accepted':
-        await this.reports.process(venue.name, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at });
-        return;
-      case 'rejected':
-        await this.reports.process(venue.name, { kind: 'rejected', clientOrderId: order.id, venueOrderId: null, reason: outcome.reason, at });
-        return;
-      case 'unknown':
-        this.ctx.telemetry.anomaly('submit_outcome_unknown');
-        this.ctx.log.warn({ orderId: order.id, reason: outcome.reason, attempt }, 'submit outcome unknown; looking the order up at the venue');
-        await this.resolveInDoubt(venue, order, attempt);
-        return;
-    }
+  /** Starts polling for intents of other instances whose lease lapsed, and backoffs that ended. */
+  start(): Promise<void> {
+    return this.executor.start();
   }
 
-  /** Looks the order up before anything is resent: adopts the venue's state if it has the order, else resends (same id). */
-  private async resolveInDoubt(venue: Venue, order: Order, attempt: number): Promise<void> {
-    for (let lookup = 1; lookup <= this.options.maxLookups; lookup++) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.inDoubtLookupMs * 2 ** (lookup - 1)));
-      const view = await venue.lookup(order.id).catch(() => undefined);
-      if (view) return adoptVenueView(this.reports, venue.name, order, view, this.ctx.clock.now());
-      if (view === null && attempt < this.options.maxLookups) return this.send(venue, order, attempt + 1);
-      if (view === null) break;
-    }
-    this.ctx.telemetry.anomaly('order_in_doubt');
-    this.ctx.log.error({ orderId: order.id }, 'order still in doubt after every lookup; left pending for reconciliation');
+  stop(): void {
+    this.executor.stop();
+  }
+
+  /** Resolves when every send started so far has been answered and recorded. */
+  settled(): Promise<void> {
+    return this.executor.settled();
   }
 }

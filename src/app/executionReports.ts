@@ -53,9 +53,11 @@ export class ExecutionReportProcessor {
     if (!decision.ok) return this.refused(order, report, decision.error.code);
     if (decision.value.length === 0) return 'duplicate';
 
-    const { change } = buildChange(this.ctx.ids, order, decision.value, idempotency);
+    const built = buildChange(this.ctx.ids, order, decision.value, idempotency);
+    const account = this.ctx.risk?.settlementFor(order, built.order, decision.value, now) ?? null;
     try {
-      await this.ctx.committer.commit(change);
+      await this.ctx.committer.commit(account ? { ...built.change, account } : built.change);
+      if (account) this.ctx.risk?.invalidate(order.traderId);
     } catch (error) {
       if (error instanceof StoreConflict && error.kind === 'venue_fill_id') return 'duplicate';
       if (error instanceof StoreConflict && error.kind === 'order_version' && triesLeft > 1) {

@@ -5,13 +5,13 @@
  * retried, down to single changes, so only the offending change fails (a unique-key race, a
  * version conflict) and one bad request costs its neighbours about 2·log2(batch) commits.
  */
-import type { EventBus, StreamEvent } from '../ports/bus.ts';
+import type { EventBus, OutboxEvent } from '../ports/bus.ts';
 import type { OrderChange, OrderStore } from '../ports/store.ts';
 import type { Logger, Telemetry } from '../ports/telemetry.ts';
 
 interface Waiting {
   readonly change: OrderChange;
-  resolve(events: StreamEvent[]): void;
+  resolve(events: OutboxEvent[]): void;
   reject(error: unknown): void;
 }
 
@@ -33,7 +33,7 @@ export class GroupCommitter {
   ) {}
 
   /** Resolves once the change is durable and its stream events are handed to the bus. */
-  commit(change: OrderChange): Promise<StreamEvent[]> {
+  commit(change: OrderChange): Promise<OutboxEvent[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ change, resolve, reject });
       if (!this.running) {
@@ -60,7 +60,7 @@ export class GroupCommitter {
 
   private async commitBatch(batch: Waiting[]): Promise<void> {
     const started = performance.now();
-    let events: StreamEvent[];
+    let events: OutboxEvent[];
     try {
       events = await this.store.commit(batch.map((w) => w.change));
     } catch (error) {
@@ -84,7 +84,7 @@ export class GroupCommitter {
     }
   }
 
-  private async publish(events: StreamEvent[]): Promise<void> {
+  private async publish(events: OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
       await this.bus.publish(events);

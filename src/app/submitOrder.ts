@@ -5,9 +5,12 @@
 import { decide } from '../domain/order/decide.ts';
 import type { Order, OrderTerms } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
+import type { Denial } from '../domain/risk/denials.ts';
+import { RiskRefused } from '../ports/accounts.ts';
 import { StoreConflict, type IdempotencyRecord } from '../ports/store.ts';
 import { secondsSince, type OrderContext } from './context.ts';
 import type { Dispatcher } from './dispatch.ts';
+import { submitIntent } from './execution/intents.ts';
 import { buildChange } from './orderChanges.ts';
 
 export type SubmitOrderInput = Omit<OrderTerms, 'id' | 'createdAt' | 'clientOrderId' | 'venue'> & {
@@ -18,6 +21,10 @@ export type SubmitOrderInput = Omit<OrderTerms, 'id' | 'createdAt' | 'clientOrde
 export type SubmitRejection =
   | { readonly code: 'duplicate_client_order_id'; readonly existingOrderId: string; readonly clientOrderId: string }
   | { readonly code: 'venue_unavailable'; readonly venue: string; readonly available: string[] }
+  /** The venue is being reconciled after a start; nothing was stored. */
+  | { readonly code: 'venue_reconciling'; readonly venue: string }
+  /** A pre-trade risk check denied the order; nothing was stored. */
+  | { readonly code: 'risk_denied'; readonly denial: Denial }
   /** Another request with the same idempotency key committed first (another instance). */
   | { readonly code: 'idempotency_conflict' };
 
@@ -29,8 +36,9 @@ export async function submitOrder(
   input: SubmitOrderInput,
   idempotency: IdempotencyWriter | null,
 ): Promise<Result<Order, SubmitRejection>> {
-  const venue = input.venue ?? ctx.venues.defaultVenue;
-  if (!ctx.venues.get(venue)) return err({ code: 'venue_unavailable', venue, available: ctx.venues.names() });
+  const routed = await ctx.venues.route({ traderId: input.traderId, symbol: input.symbol, venue: input.venue });
+  if (!routed.ok) return err(routed);
+  const venue = routed.venue;
 
   const now = ctx.clock.now();
   const id = ctx.ids.next() as OrderTerms['id'];
@@ -43,11 +51,21 @@ export async function submitOrder(
   };
   const decision = decide({ kind: 'submit', terms }, null, now);
   if (!decision.ok) throw new Error(`a new order cannot be refused by the state machine: ${decision.error.code}`);
-  const { order, change } = buildChange(ctx.ids, null, decision.value, idempotency);
+  const built = buildChange(ctx.ids, null, decision.value, idempotency);
+  // The intent to send commits with the order: a crash after the 201 cannot lose the send.
+  const { order, change } = { order: built.order, change: { ...built.change, intents: [submitIntent(built.order, now)] } };
+  const admission = ctx.risk ? await ctx.risk.admit(terms) : null;
+  if (admission && !admission.ok) return err({ code: 'risk_denied', denial: admission.denial });
 
   try {
-    await ctx.committer.commit(change);
+    await ctx.committer.commit(admission ? { ...change, account: admission.effect } : change);
+    admission?.settle(true);
   } catch (error) {
+    admission?.settle(false);
+    if (error instanceof RiskRefused) {
+      ctx.risk?.invalidate(terms.traderId);
+      return err({ code: 'risk_denied', denial: error.denial });
+    }
     if (error instanceof StoreConflict && error.kind === 'client_order_id') {
       const existing = await ctx.store.findTraderOrderByClientId(terms.traderId, terms.clientOrderId);
       if (existing) {

@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { OrderContext } from '../app/context.ts';
 import type { Dispatcher } from '../app/dispatch.ts';
 import type { ExecutionReportProcessor } from '../app/executionReports.ts';
+import type { RiskControls } from '../app/risk/riskControls.ts';
+import type { RiskGate } from '../app/risk/riskGate.ts';
 import type { EventBus } from '../ports/bus.ts';
 import type { Authenticator } from './auth.ts';
 import type { IdempotencyGuard } from './idempotency.ts';
@@ -18,4 +20,8 @@ export interface HttpDeps {
   /** False until start-up recovery has run; order intake answers 503 until then. */
   readonly ready: () => boolean;
   readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number };
+  /** Pre-trade risk, accounts and the kill switch. */
+  readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
+  /** Order requests a trader may send a minute, and the Redis URL that shares the count between instances. */
+  readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | null };
 }

@@ -8,7 +8,8 @@ import type { AuditRow, StoredFill } from '../ports/store.ts';
 
 const text = (d: Dec | null) => (d === null ? null : decimalText(d));
 
-export function orderJson(o: Order): Record<string, unknown> {
+/** `inDoubt`: the order's submit outcome is unknown and no lookup has settled it yet (README "Execution"). */
+export function orderJson(o: Order, inDoubt = false): Record<string, unknown> {
   return {
     id: o.id,
     client_order_id: o.clientOrderId,
@@ -27,6 +28,7 @@ export function orderJson(o: Order): Record<string, unknown> {
     venue_order_id: o.venueOrderId,
     batch_id: o.batchId,
     reject_reason: o.status === 'rejected' ? o.reason : null,
+    in_doubt: inDoubt,
     created_at: o.createdAt.toISOString(),
     updated_at: o.updatedAt.toISOString(),
   };

@@ -64,6 +64,7 @@ export const OrderResource = Type.Object({
   venue_order_id: NullableText,
   batch_id: NullableText,
   reject_reason: NullableText,
+  in_doubt: Type.Boolean({ description: 'The submit outcome is unknown (a timeout, a lost answer) and no lookup at the venue has settled it yet' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
@@ -89,7 +90,11 @@ export const AuditEventResource = Type.Object({
 
 export const OrderDetail = Type.Composite([
   OrderResource,
-  Type.Object({ fills: Type.Array(FillResource), events: Type.Array(AuditEventResource) }),
+  Type.Object({
+    fills: Type.Array(FillResource),
+    events: Type.Array(AuditEventResource),
+    execution: Type.Array(AuditEventResource, { description: 'Each attempt to reach the venue: execution_started, executed, execution_failed, recovered' }),
+  }),
 ]);
 
 export const OrderList = Type.Object({

@@ -17,6 +17,11 @@ import { orderRoutes } from './routes/orders.ts';
 import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { websocketRoutes } from './websocket.ts';
+import { registerRateLimit } from './rateLimit.ts';
+import { accountRoutes } from './routes/account.ts';
+import { instrumentRoutes } from './routes/instruments.ts';
+import { killSwitchRoutes } from './routes/killSwitch.ts';
+import { riskRoutes } from './routes/risk.ts';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -56,10 +61,15 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: 4096 } });
 
+  await registerRateLimit(app as unknown as FastifyInstance, deps.rateLimit);
   await app.register(opsRoutes(deps));
   await app.register(orderRoutes(deps));
   await app.register(eventRoutes(deps));
   await app.register(websocketRoutes(deps));
+  await app.register(accountRoutes(deps));
+  await app.register(riskRoutes(deps));
+  await app.register(killSwitchRoutes(deps));
+  await app.register(instrumentRoutes(deps));
   const instance = app as unknown as FastifyInstance;
   observeRequests(instance, deps);
   return instance;

@@ -55,7 +55,7 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
         if (socket.readyState !== socket.OPEN) return;
         sockets.add(tracked);
         const stream = new EventStream(deps.ctx.store, deps.bus, principal.traderId, since,
-          (event) => deliver(socket, event),
+          (event, written) => deliver(socket, event, written),
           (error) => {
             request.log.error({ err: String(error) }, 'event stream failed; closing the socket');
             socket.close(1011, 'event stream failed; reconnect with since');
@@ -70,14 +70,18 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
     );
   });
 
-  function deliver(socket: WebSocket, event: StreamEvent): void {
-    if (socket.readyState !== socket.OPEN) return;
+  function deliver(socket: WebSocket, event: StreamEvent, written?: () => void): void {
+    if (socket.readyState !== socket.OPEN) {
+      written?.();
+      return;
+    }
     if (socket.bufferedAmount > maxBufferedBytes) {
       socket.close(CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${event.seq - 1}`);
       setTimeout(() => socket.terminate(), 5000).unref();
+      written?.();
       return;
     }
-    socket.send(event.payload);
+    socket.send(event.payload, written && (() => written()));
     const at = eventTime(event.payload);
     if (at !== null) deps.ctx.telemetry.orderStage('event_delivered', Math.max(0, Date.now() - at) / 1000);
   }

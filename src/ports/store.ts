@@ -5,7 +5,9 @@
  * idempotency key); a violated one surfaces as a StoreConflict, never as a silent overwrite.
  */
 import type { Fill, Order, OrderStatus } from '../domain/order/order.ts';
-import type { StreamEvent } from './bus.ts';
+import type { AccountEffect, AccountStore } from './accounts.ts';
+import type { OutboxEvent } from './bus.ts';
+import type { DispatchIntentWrite, ExecutionStore } from './execution.ts';
 
 export interface StoredFill extends Fill {
   readonly id: string;
@@ -53,15 +55,23 @@ export interface IdempotencyRecord {
 export interface OrderChange {
   /** The order's new state; its `version` is the new version. */
   readonly order: Order;
-  /** null inserts a new order; otherwise the update applies only if the stored version is this. */
+  /**
+   * null inserts a new order; otherwise the update applies only if the stored version is this.
+   * Equal to `order.version`, the order row is left as it is: a change that only adds audit
+   * entries or intent writes (the executor's record of an attempt).
+   */
   readonly expectedVersion: number | null;
   readonly newFills: readonly StoredFill[];
   readonly audit: readonly AuditEntry[];
   readonly stream: readonly StreamEventDraft[];
   readonly idempotency: IdempotencyRecord | null;
+  /** Reservation, fill conversion or release, applied in the same transaction (ports/accounts.ts). */
+  readonly account?: AccountEffect | null;
+  /** Dispatch intent writes (ports/execution.ts), in the same transaction as the order. */
+  readonly intents?: readonly DispatchIntentWrite[];
 }
 
-export type ConflictKind = 'client_order_id' | 'idempotency_key' | 'venue_fill_id' | 'order_version' | 'order_id';
+export type ConflictKind = 'client_order_id' | 'idempotency_key' | 'venue_fill_id' | 'order_version' | 'order_id' | 'dispatch_lease';
 
 export class StoreConflict extends Error {
   override readonly name = 'StoreConflict';
@@ -82,12 +92,25 @@ export interface OrderFilter {
   readonly offset: number;
 }
 
+export interface OutboxClaim {
+  /** Now: the time written as published_at. */
+  readonly now: Date;
+  /** Only events created at least this long before `now`: younger ones are the committer's to publish. */
+  readonly olderThanMs: number;
+  readonly limit: number;
+  readonly leaseMs: number;
+}
+
 export interface OrderStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Accounts, positions, instruments and risk settings in the same database. */
+  readonly accounts: AccountStore;
+  /** Dispatch intents, venue configurations, routing rules, reconciliation runs (ports/execution.ts). */
+  readonly execution: ExecutionStore;
   /** Applies pending numbered migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Commits all changes in one transaction and returns their stream events with seq assigned, in order. */
-  commit(changes: readonly OrderChange[]): Promise<StreamEvent[]>;
+  commit(changes: readonly OrderChange[]): Promise<OutboxEvent[]>;
 
   findOrder(orderId: string): Promise<Order | null>;
   /** The trader's own order; another trader's order is not found. */
@@ -110,7 +133,17 @@ export interface OrderStore {
   deleteExpiredIdempotency(now: Date): Promise<number>;
 
   /** The trader's stream events with seq > afterSeq, oldest first. */
-  streamSince(traderId: string, afterSeq: number, limit: number): Promise<StreamEvent[]>;
+  streamSince(traderId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
+  /**
+   * The outbox relay's claim: up to `limit` events not yet marked published and older than
+   * `claim.olderThanMs`, oldest first, are handed to `publish`; when it resolves they are marked
+   * published, when it throws none is. On PostgreSQL the rows are held FOR UPDATE SKIP LOCKED,
+   * so concurrent instances claim disjoint rows, and the database ends a claim idle for longer
+   * than `claim.leaseMs` (a paused or dead instance), freeing its rows. Returns how many it published.
+   */
+  relayUnpublished(claim: OutboxClaim, publish: (events: OutboxEvent[]) => Promise<void>): Promise<number>;
+  /** Marks events that were published right after their commit, in one statement. */
+  markPublished(eventIds: readonly string[], at: Date): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

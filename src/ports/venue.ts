@@ -21,16 +21,28 @@ export interface VenueOrderRequest {
   readonly stopPrice: Dec | null;
 }
 
-/** Every submit ends in one of three ways. `unknown` is never treated as a failure. */
+/**
+ * Every submit ends in one of three ways. `unknown` is never treated as a failure: a timeout,
+ * a reset, a 5xx or a 429. `retryAfterMs` is the venue's own "come back after" (Retry-After),
+ * which the gateway's rate governor honours for every request to that venue.
+ */
 export type SubmitOutcome =
   | { readonly outcome: 'accepted'; readonly venueOrderId: string }
   | { readonly outcome: 'rejected'; readonly reason: string }
-  | { readonly outcome: 'unknown'; readonly reason: string };
+  | { readonly outcome: 'unknown'; readonly reason: string; readonly retryAfterMs?: number };
 
 export type CancelOutcome =
   | { readonly outcome: 'requested' }
   | { readonly outcome: 'rejected'; readonly reason: string }
-  | { readonly outcome: 'unknown'; readonly reason: string };
+  | { readonly outcome: 'unknown'; readonly reason: string; readonly retryAfterMs?: number };
+
+/** Thrown by lookup() (or the listing calls) when the venue said "slow down": nothing was done. */
+export class VenueThrottled extends Error {
+  override readonly name = 'VenueThrottled';
+  constructor(message: string, readonly retryAfterMs: number) {
+    super(message);
+  }
+}
 
 export type VenueOrderStatus = 'working' | 'filled' | 'cancelled' | 'rejected' | 'expired';
 
@@ -73,6 +85,19 @@ export type ExecutionReport =
 
 export type ExecutionReportListener = (report: ExecutionReport) => void;
 
+/** One execution as listed by fillsSince(): which order it belongs to, and the fill. */
+export interface VenueFillRecord {
+  readonly clientOrderId: string;
+  readonly venueOrderId: string;
+  readonly fill: VenueFillView;
+}
+
+/** A page of fills after a cursor; pass `cursor` back to continue. An empty page keeps the cursor. */
+export interface VenueFillsPage {
+  readonly fills: readonly VenueFillRecord[];
+  readonly cursor: string;
+}
+
 export interface Venue {
   readonly name: string;
   start(): Promise<void>;
@@ -84,6 +109,15 @@ export interface Venue {
   /** Whether the venue is reachable now, for the health endpoint. */
   healthy(): boolean;
   close(): Promise<void>;
+  /**
+   * The orders the venue is working now, for reconciliation. Optional: a venue that cannot list
+   * them is reconciled one lookup per order the gateway has working there.
+   */
+  openOrders?(): Promise<VenueOrderView[]>;
+  /** Fills after `cursor` (null: as far back as the venue keeps), oldest first, at most `limit`. */
+  fillsSince?(cursor: string | null, limit: number): Promise<VenueFillsPage>;
+  /** Called each time the report stream is back after a break, so the gateway fetches what it missed. */
+  onStreamRestored?(listener: () => void): () => void;
 }
 
 export type FillSimulationError =

@@ -36,12 +36,12 @@ describe.each(STORES)('on the %s store', (store) => {
       expect(Object.keys(r.json)).toEqual([
         'id', 'client_order_id', 'trader_id', 'symbol', 'side', 'type', 'time_in_force', 'quantity', 'limit_price',
         'stop_price', 'status', 'filled_quantity', 'average_fill_price', 'venue', 'venue_order_id', 'batch_id',
-        'reject_reason', 'created_at', 'updated_at',
+        'reject_reason', 'in_doubt', 'created_at', 'updated_at',
       ]);
       expect(r.json).toMatchObject({
         client_order_id: 'first-1', trader_id: 'alice', symbol: 'AAPL', side: 'buy', type: 'limit', time_in_force: 'gtc',
         quantity: '100', limit_price: '100', stop_price: null, status: 'pending', filled_quantity: '0',
-        average_fill_price: null, venue: 'sim', venue_order_id: null, reject_reason: null,
+        average_fill_price: null, venue: 'sim', venue_order_id: null, reject_reason: null, in_doubt: false,
       });
       expect(r.json.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
       expect(r.json.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -75,13 +75,12 @@ describe.each(STORES)('on the %s store', (store) => {
       expect(filled.fills[0]).toMatchObject({ quantity: '10', venue: 'sim', commission: '0' });
     });
 
-    it('is rejected by the venue for a symbol it does not list', async () => {
-      const created = (await gw.call('POST', '/api/v1/orders', { body: { symbol: 'NOPE', side: 'buy', quantity: '1', type: 'market' } })).json;
-      const rejected = await eventually(async () => {
-        const r = await gw.call('GET', `/api/v1/orders/${created.id}`);
-        return r.json.status === 'rejected' ? r.json : null;
-      });
-      expect(rejected.reject_reason).toMatch(/unknown symbol/i);
+    it('refuses a symbol that is not listed with 400 unknown_symbol, storing nothing', async () => {
+      const r = await gw.call('POST', '/api/v1/orders', { body: { symbol: 'NOPE', side: 'buy', quantity: '1', type: 'market', client_order_id: 'nope-1' } });
+      expect(r.status).toBe(400);
+      expect(r.json).toMatchObject({ code: 'unknown_symbol', symbol: 'NOPE' });
+      expect(r.json.detail).toBe('Symbol NOPE is not listed; GET /api/v1/instruments lists the symbols you can trade.');
+      expect((await gw.call('GET', '/api/v1/orders/by-client-id/nope-1')).status).toBe(404);
     });
 
     it('refuses a client order id the trader already used, naming the existing order', async () => {

@@ -14,9 +14,11 @@
  * Conflicts found here throw StoreConflict; the caller's transaction rolls everything back.
  */
 import type { Transaction } from 'kysely';
-import type { StreamEvent } from '../../ports/bus.ts';
+import type { OutboxEvent } from '../../ports/bus.ts';
 import { StoreConflict, type IdempotencyRecord, type OrderChange, type StreamEventDraft } from '../../ports/store.ts';
+import { applyAccountEffects } from './accountsCommit.ts';
 import { chainAuditEntries, type ChainHead } from './auditChain.ts';
+import { writeDispatchIntents } from './executionStore.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
 import type { StoreSchema } from './schema.ts';
 
@@ -42,9 +44,11 @@ export async function readAuditHead(db: Tx, lock: boolean): Promise<ChainHead> {
   return { seq: Number(head.seq), hash: head.hash };
 }
 
-export async function commitBatch(db: Tx, changes: readonly OrderChange[], lockRows: boolean): Promise<StreamEvent[]> {
+export async function commitBatch(db: Tx, changes: readonly OrderChange[], lockRows: boolean): Promise<OutboxEvent[]> {
   const head = await readAuditHead(db, lockRows);
+  await applyAccountEffects(db, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows);
   await writeOrders(db, changes);
+  await writeDispatchIntents(db, changes.flatMap((change) => change.intents ?? []));
 
   const fills = changes.flatMap((change) => change.newFills.map(fillToRow));
   for (const chunk of inChunks(fills)) await db.insertInto('fills').values(chunk).execute();
@@ -66,6 +70,8 @@ async function writeOrders(db: Tx, changes: readonly OrderChange[]): Promise<voi
     inserts = [];
   };
   for (const { order, expectedVersion } of changes) {
+    // The order is unchanged: the change only adds audit entries or intent writes.
+    if (expectedVersion === order.version) continue;
     if (expectedVersion === null) {
       inserts.push(orderToRow(order));
       continue;
@@ -94,7 +100,7 @@ async function writeOrders(db: Tx, changes: readonly OrderChange[]): Promise<voi
   await flush();
 }
 
-async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]): Promise<StreamEvent[]> {
+export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]): Promise<OutboxEvent[]> {
   if (drafts.length === 0) return [];
   const counts = new Map<string, number>();
   for (const draft of drafts) counts.set(draft.traderId, (counts.get(draft.traderId) ?? 0) + 1);
@@ -115,7 +121,7 @@ async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]): Promis
     for (const row of rows) next.set(row.trader_id, Number(row.last_seq) - (counts.get(row.trader_id) ?? 0) + 1);
   }
 
-  const events = drafts.map((draft): StreamEvent & { id: string; at: Date } => {
+  const events = drafts.map((draft): OutboxEvent & { at: Date } => {
     if ('seq' in draft.body) throw new Error(`stream event ${draft.id} already has a seq; the store assigns it`);
     const seq = next.get(draft.traderId);
     if (seq === undefined) throw new Error(`no stream seq was reserved for trader ${draft.traderId}`);
@@ -130,7 +136,7 @@ async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]): Promis
     created_at: event.at.toISOString(),
   }));
   for (const chunk of inChunks(rows)) await db.insertInto('outbox').values(chunk).execute();
-  return events.map(({ traderId, seq, payload }) => ({ traderId, seq, payload }));
+  return events.map(({ id, traderId, seq, payload }) => ({ id, traderId, seq, payload }));
 }
 
 async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[]): Promise<void> {

@@ -7,8 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MakeStore, StoreFixture } from './contract/context.ts';
+import { describeAccountsContract } from './contract/accounts.ts';
 import { describeAuditContract } from './contract/audit.ts';
+import { describeExecutionContract } from './contract/execution.ts';
 import { describeOrdersContract } from './contract/orders.ts';
+import { describeOutboxContract } from './contract/outbox.ts';
 import { describeStreamContract } from './contract/streams.ts';
 
 export type { MakeStore, StoreFixture } from './contract/context.ts';
@@ -40,6 +43,9 @@ export function describeOrderStoreContract(name: string, makeStore: MakeStore): 
 
     describeOrdersContract(makeStore);
     describeStreamContract(makeStore);
+    describeOutboxContract(makeStore);
     describeAuditContract(makeStore);
+    describeAccountsContract(makeStore);
+    describeExecutionContract(makeStore);
   });
 }

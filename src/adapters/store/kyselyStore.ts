@@ -8,7 +8,10 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { OrderStore } from '../../ports/store.ts';
+import { createAccountStore } from './accountsStore.ts';
 import { commitBatch } from './commitBatch.ts';
+import { createExecutionStore } from './executionStore.ts';
+import * as outbox from './outbox.ts';
 import * as queries from './queries.ts';
 import type { StoreSchema } from './schema.ts';
 
@@ -34,6 +37,8 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
 
   return {
     dialect: dialect.dialect,
+    accounts: createAccountStore(db, dialect.lockRows, run),
+    execution: createExecutionStore(db, dialect.lockRows, run),
     migrate: () => run(() => dialect.migrate()),
     commit: (changes) =>
       changes.length === 0
@@ -58,6 +63,8 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     deleteExpiredIdempotency: (now) =>
       run(() => db.transaction().execute((trx) => queries.deleteExpiredIdempotency(trx, now))),
     streamSince: (traderId, afterSeq, limit) => run(() => queries.streamSince(db, traderId, afterSeq, limit)),
+    relayUnpublished: (claim, publish) => run(() => outbox.relayUnpublished(db, claim, publish, dialect.lockRows)),
+    markPublished: (eventIds, at) => run(() => outbox.markPublished(db, eventIds, at)),
 
     ping: () => run(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),

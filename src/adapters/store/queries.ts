@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { ORDER_STATUSES, WORKING_STATUSES, type Order, type OrderStatus } from '../../domain/order/order.ts';
-import type { StreamEvent } from '../../ports/bus.ts';
+import type { OutboxEvent } from '../../ports/bus.ts';
 import type { AuditRow, IdempotencyRecord, OrderFilter, StoredFill } from '../../ports/store.ts';
 import type { ChainHead } from './auditChain.ts';
 import { auditFromRow, fillFromRow, idempotencyFromRow, orderFromRow, streamEventFromRow } from './rows.ts';
@@ -130,10 +130,10 @@ export async function deleteExpiredIdempotency(db: Db, now: Date): Promise<numbe
   return Number(result.numDeletedRows);
 }
 
-export async function streamSince(db: Db, traderId: string, afterSeq: number, limit: number): Promise<StreamEvent[]> {
+export async function streamSince(db: Db, traderId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]> {
   const rows = await db
     .selectFrom('outbox')
-    .select(['trader_id', 'seq', 'payload'])
+    .select(['event_id', 'trader_id', 'seq', 'payload'])
     .where('trader_id', '=', traderId)
     .where('seq', '>', afterSeq)
     .orderBy('seq')

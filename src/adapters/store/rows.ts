@@ -12,7 +12,7 @@ import {
 } from '../../domain/ids.ts';
 import { reasonOf, type Order } from '../../domain/order/order.ts';
 import { assertNever, InvariantViolation } from '../../domain/result.ts';
-import type { StreamEvent } from '../../ports/bus.ts';
+import type { OutboxEvent } from '../../ports/bus.ts';
 import type { AuditRow, IdempotencyRecord, StoredFill } from '../../ports/store.ts';
 import type { FillsTable, IdempotencyKeysTable, OrderEventsTable, OrdersTable, OutboxTable } from './schema.ts';
 
@@ -174,7 +174,8 @@ export function idempotencyFromRow(row: Selectable<IdempotencyKeysTable>): Idemp
   };
 }
 
-export const streamEventFromRow = (row: Pick<OutboxTable, 'trader_id' | 'seq' | 'payload'>): StreamEvent => ({
+export const streamEventFromRow = (row: Pick<OutboxTable, 'event_id' | 'trader_id' | 'seq' | 'payload'>): OutboxEvent => ({
+  id: row.event_id,
   traderId: row.trader_id,
   seq: Number(row.seq),
   payload: row.payload,

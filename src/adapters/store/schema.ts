@@ -6,6 +6,8 @@
  */
 import type { ColumnType } from 'kysely';
 import type { OrderStatus, OrderType, Side, TimeInForce } from '../../domain/order/order.ts';
+import type { AccountTables } from './accountsSchema.ts';
+import type { ExecutionTables } from './executionSchema.ts';
 
 export type Timestamp = ColumnType<Date | string, string, string>;
 
@@ -83,9 +85,11 @@ export interface OutboxTable {
   event_id: string;
   payload: string;
   created_at: Timestamp;
+  /** Null until the event reached the bus (0002_outbox_published). */
+  published_at: ColumnType<Date | string | null, string | null | undefined, string | null>;
 }
 
-export interface StoreSchema {
+export interface StoreSchema extends AccountTables, ExecutionTables {
   orders: OrdersTable;
   fills: FillsTable;
   order_events: OrderEventsTable;

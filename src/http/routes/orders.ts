@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { cancelOrder } from '../../app/cancelOrder.ts';
+import { EXECUTION_AUDIT_KINDS } from '../../app/execution/intents.ts';
 import { simulateFill } from '../../app/simulateFill.ts';
 import { submitOrder } from '../../app/submitOrder.ts';
 import { decimalText } from '../../domain/money.ts';
@@ -14,12 +15,14 @@ import { IdempotencyRace, type Answer } from '../idempotency.ts';
 import { decimalField, parseOrderRequest, type OrderRequestBody } from '../orderInput.ts';
 import { auditJson, fillJson, orderJson } from '../presenters.ts';
 import { ApiProblem, notFound, validationProblem, type FieldProblem } from '../problems.ts';
+import { riskProblem } from '../riskProblems.ts';
 import {
   ClientOrderIdParams, errorResponses, OrderDetail, OrderIdParams, OrderList, OrderListQuery, OrderRequest, OrderResource,
   SimulateFillRequest,
 } from '../schemas.ts';
 
 const render = (order: Order) => JSON.stringify(orderJson(order));
+const renderWith = (inDoubt: boolean) => (order: Order) => JSON.stringify(orderJson(order, inDoubt));
 const idempotencyKey = (request: FastifyRequest) => request.headers['idempotency-key'] as string | undefined;
 const path = (request: FastifyRequest) => request.url.split('?')[0]!;
 
@@ -28,8 +31,15 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
   const auth = authenticated(deps);
 
   async function detail(order: Order): Promise<string> {
-    const [fills, events] = await Promise.all([ctx.store.listFills(order.id), ctx.store.listAudit(order.id)]);
-    return JSON.stringify({ ...orderJson(order), fills: fills.map(fillJson), events: events.map(auditJson) });
+    const [fills, audit, inDoubt] = await Promise.all([
+      ctx.store.listFills(order.id), ctx.store.listAudit(order.id), ctx.store.execution.inDoubtOrderIds([order.id]),
+    ]);
+    // The order's lifecycle in `events`; each attempt to reach the venue in `execution`.
+    const events = audit.filter((row) => !EXECUTION_AUDIT_KINDS.includes(row.kind));
+    const execution = audit.filter((row) => EXECUTION_AUDIT_KINDS.includes(row.kind));
+    return JSON.stringify({
+      ...orderJson(order, inDoubt.has(order.id)), fills: fills.map(fillJson), events: events.map(auditJson), execution: execution.map(auditJson),
+    });
   }
 
   app.post('/api/v1/orders', {
@@ -57,6 +67,11 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
           case 'venue_unavailable':
             throw new ApiProblem(422, 'venue_unavailable', 'Venue unavailable',
               `Venue "${e.venue}" is not available. Available venues: ${e.available.join(', ')}.`);
+          case 'venue_reconciling':
+            throw new ApiProblem(503, 'venue_reconciling', 'Venue reconciling',
+              `Venue "${e.venue}" is being reconciled with this gateway after a start; nothing was stored. Retry shortly.`);
+          case 'risk_denied':
+            throw riskProblem(e.denial);
         }
       });
     return sendJson(reply, answer.statusCode, answer.body, answer.replayed);
@@ -73,7 +88,9 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     const page = await ctx.store.listTraderOrders(request.principal.traderId, {
       limit, offset, ...(q.status ? { status: q.status } : {}), ...(q.symbol ? { symbol: q.symbol } : {}),
     });
-    return sendJson(reply, 200, JSON.stringify({ orders: page.orders.map(orderJson), limit, offset, total: page.total }));
+    const inDoubt = await ctx.store.execution.inDoubtOrderIds(page.orders.map((order) => order.id));
+    const orders = page.orders.map((order) => orderJson(order, inDoubt.has(order.id)));
+    return sendJson(reply, 200, JSON.stringify({ orders, limit, offset, total: page.total }));
   });
 
   app.get('/api/v1/orders/:id', {
@@ -107,8 +124,9 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     if (!isOrderId(id)) throw notFound(`Order ${id}`);
     const answer = await idempotency.run(traderId, idempotencyKey(request), { method: 'POST', path: path(request), body: request.body ?? null },
       async (remember): Promise<Answer> => {
-        const result = await cancelOrder(ctx, reports, traderId, id, remember(200, render));
-        if (result.ok) return { statusCode: 200, body: remember.rendered() ?? render(result.value) };
+        const rendered = renderWith((await ctx.store.execution.inDoubtOrderIds([id])).has(id));
+        const result = await cancelOrder(ctx, reports, traderId, id, remember(200, rendered));
+        if (result.ok) return { statusCode: 200, body: remember.rendered() ?? rendered(result.value) };
         if (result.error.code === 'order_not_found') throw notFound(`Order ${id}`);
         const status = result.error.status;
         throw new ApiProblem(400, 'order_not_cancelable', 'Order not cancelable',

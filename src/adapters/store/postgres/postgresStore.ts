@@ -126,6 +126,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle client losing its server emits here; without a listener that would crash the
   // process. The next query on the pool fails and surfaces as StoreUnavailable instead.
   pool.on('error', () => {});
+  // A client in use whose server ends the session (a lease ended by idle_in_transaction_session_timeout,
+  // a restart) emits 'error' too, and the pool only listens while a client is idle. Its query
+  // fails with the error already, and the pool drops it on release as no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   return createKyselyStore({
     dialect: 'postgres',

@@ -50,6 +50,12 @@ export class ManualTime implements Clock {
     this.advance(0);
   }
 
+  /** When the earliest task not yet run falls due, or null; lets a test step through async work. */
+  nextDue(): Date | null {
+    const due = this.#tasks.filter((task) => !task.cancelled).map((task) => task.due);
+    return due.length === 0 ? null : new Date(Math.min(...due));
+  }
+
   pendingTasks(): number {
     return this.#tasks.filter((task) => !task.cancelled).length;
   }

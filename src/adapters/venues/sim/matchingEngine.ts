@@ -148,6 +148,11 @@ export class MatchingEngine {
     return order ? viewOf(order) : null;
   }
 
+  /** Every order still working, in arrival order. */
+  workingViews(): VenueOrderView[] {
+    return [...this.#orders.values()].filter((order) => order.state.status === 'working').map(viewOf);
+  }
+
   snapshot(symbol: string): BookSnapshot | null {
     const referencePrice = this.prices.get(symbol);
     if (referencePrice === null) return null;

@@ -12,7 +12,7 @@ import { D, type Dec } from '../../../domain/money.ts';
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import type {
   CancelOutcome, ExecutionReport, ExecutionReportListener, FillSimulationError, FillSimulator,
-  SubmitOutcome, Venue, VenueOrderRequest, VenueOrderView,
+  SubmitOutcome, Venue, VenueFillRecord, VenueFillsPage, VenueOrderRequest, VenueOrderView,
 } from '../../../ports/venue.ts';
 import { MatchingEngine, type BookSnapshot } from './matchingEngine.ts';
 import { ReferencePrices } from './referencePrices.ts';
@@ -96,6 +96,8 @@ export class SimulatedExchange implements Venue, FillSimulator {
   readonly #outbox: ReportOutbox;
   readonly #listeners = new Set<ExecutionReportListener>();
   readonly #journal: JournalEntry[] = [];
+  /** Every fill made, in order; a fill's cursor is its index + 1. Never trimmed. */
+  readonly #fills: VenueFillRecord[] = [];
   readonly #journalCapacity: number;
   readonly #ackLatencyMs: number;
   readonly #fillLatencyMs: number;
@@ -186,6 +188,21 @@ export class SimulatedExchange implements Venue, FillSimulator {
     return new Promise((resolve) => this.#post(reports, () => resolve(outcome)));
   }
 
+  /** The orders working now, in arrival order. Throws while not connected. */
+  async openOrders(): Promise<VenueOrderView[]> {
+    if (!this.#started) throw new Error(this.#notConnected());
+    return this.#engine.workingViews();
+  }
+
+  /** Fills after `cursor` (a count of fills, as text; null from the first), oldest first. */
+  async fillsSince(cursor: string | null, limit: number): Promise<VenueFillsPage> {
+    if (!this.#started) throw new Error(this.#notConnected());
+    const from = cursor === null ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`not a fills cursor of ${this.name}: ${cursor}`);
+    const fills = this.#fills.slice(from, from + Math.max(0, limit));
+    return { fills, cursor: String(from + fills.length) };
+  }
+
   /** Throws while not connected: null would claim the order is not at the venue. */
   async lookup(clientOrderId: string): Promise<VenueOrderView | null> {
     if (!this.#started) throw new Error(this.#notConnected());
@@ -251,6 +268,11 @@ export class SimulatedExchange implements Venue, FillSimulator {
   }
 
   #post(reports: readonly ExecutionReport[], onFirstDelivered?: () => void): void {
+    for (const report of reports) {
+      if (report.kind !== 'fill') continue;
+      const { clientOrderId, venueOrderId, venueFillId, quantity, price, commission, at } = report;
+      this.#fills.push({ clientOrderId, venueOrderId, fill: { venueFillId, quantity, price, commission, at } });
+    }
     reports.forEach((report, index) => {
       const delay = report.kind === 'fill' ? this.#fillLatencyMs : this.#ackLatencyMs;
       this.#outbox.post(report, delay, index === 0 ? onFirstDelivered : undefined);

@@ -1,0 +1,226 @@
+/**
+ * The account part of a commit: applies the batch's AccountEffects inside the transaction that
+ * writes its orders (commitBatch calls it), with the same SQL on both dialects. Invariants:
+ * - The rows a batch touches are read first, FOR UPDATE on PostgreSQL (SQLite holds the write
+ *   lock from BEGIN IMMEDIATE), so the checks below see values no other writer can change
+ *   before this transaction ends. Arithmetic is exact decimal, in array order of the effects.
+ * - A reservation passes only if cash − reserved covers it (buys) and quantity − sell_reserved
+ *   covers the sell's position part, and neither the firm nor the trader is halted; otherwise
+ *   RiskRefused is thrown and the whole transaction rolls back (the committer then isolates it).
+ * - accounts.reserved is always the sum of the working orders' reservations.cash_remaining, and
+ *   positions.sell_reserved the sum of their position_remaining: a fill releases at most what
+ *   its order still holds; a finished order releases the rest and its reservation row goes.
+ */
+import type { Transaction } from 'kysely';
+import { D, decimalText, fromText, ZERO, type Dec } from '../../domain/money.ts';
+import { applyFill } from '../../domain/risk/positions.ts';
+import { RiskRefused, type AccountEffect } from '../../ports/accounts.ts';
+import type { StoreSchema } from './schema.ts';
+
+type Tx = Transaction<StoreSchema>;
+
+interface MutableAccount { cash: Dec; reserved: Dec; touched: boolean }
+interface MutablePosition { quantity: Dec; averagePrice: Dec; sellReserved: Dec; realizedPnl: Dec; pnlDay: string; touched: boolean }
+interface MutableReservation {
+  traderId: string; symbol: string; side: 'buy' | 'sell'; unitPrice: Dec | null; remainingQuantity: Dec;
+  cash: Dec; position: Dec; stored: boolean; touched: boolean; done: boolean; createdAt: Date;
+}
+
+const unique = <T>(values: T[]) => [...new Set(values)];
+const positionKey = (traderId: string, symbol: string) => JSON.stringify([traderId, symbol]);
+
+export async function applyAccountEffects(db: Tx, effects: readonly AccountEffect[], lock: boolean): Promise<void> {
+  if (effects.length === 0) return;
+  const traders = unique(effects.map((e) => e.traderId));
+  const openingCash = new Map(effects.map((e) => [e.traderId, e]));
+  await db
+    .insertInto('accounts')
+    .values(traders.map((traderId) => {
+      const effect = openingCash.get(traderId)!;
+      const at = effect.at.toISOString();
+      return { trader_id: traderId, cash: decimalText(effect.openingCash), reserved: '0', created_at: at, updated_at: at };
+    }))
+    .onConflict((conflict) => conflict.column('trader_id').doNothing())
+    .execute();
+
+  const accounts = new Map<string, MutableAccount>();
+  const accountRows = await db.selectFrom('accounts').select(['trader_id', 'cash', 'reserved'])
+    .where('trader_id', 'in', traders).$if(lock, (q) => q.forUpdate()).execute();
+  for (const row of accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });
+
+  const positions = new Map<string, MutablePosition>();
+  const needsPositions = effects.some((e) => e.fills.length > 0 || e.side === 'sell');
+  if (needsPositions) {
+    const rows = await db.selectFrom('positions').selectAll()
+      .where('trader_id', 'in', traders).where('symbol', 'in', unique(effects.map((e) => e.symbol)))
+      .$if(lock, (q) => q.forUpdate()).execute();
+    for (const row of rows) {
+      positions.set(positionKey(row.trader_id, row.symbol), {
+        quantity: fromText(String(row.quantity)), averagePrice: fromText(String(row.average_price)),
+        sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day, touched: false,
+      });
+    }
+  }
+
+  const reservations = new Map<string, MutableReservation>();
+  const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
+  if (settled.length > 0) {
+    const rows = await db.selectFrom('reservations').selectAll().where('order_id', 'in', settled).$if(lock, (q) => q.forUpdate()).execute();
+    for (const row of rows) {
+      reservations.set(row.order_id, {
+        traderId: row.trader_id, symbol: row.symbol, side: row.side, unitPrice: row.unit_price === null ? null : fromText(String(row.unit_price)),
+        remainingQuantity: fromText(String(row.remaining_quantity)), cash: fromText(String(row.cash_remaining)),
+        position: fromText(String(row.position_remaining)), stored: true, touched: false, done: false, createdAt: new Date(row.created_at),
+      });
+    }
+  }
+
+  const halted = await haltedScopes(db, effects.some((e) => e.reserve !== null) ? traders : []);
+  for (const effect of effects) apply(effect, accounts, positions, reservations, halted);
+  await write(db, effects, accounts, positions, reservations);
+}
+
+async function haltedScopes(db: Tx, traders: string[]): Promise<Set<string>> {
+  if (traders.length === 0) return new Set();
+  const rows = await db.selectFrom('risk_settings').select(['key', 'value'])
+    .where('key', 'in', ['state:_firm', ...traders.map((t) => `state:${t}`)]).execute();
+  return new Set(rows.filter((row) => JSON.parse(row.value) === 'halted').map((row) => row.key.slice('state:'.length)));
+}
+
+function apply(
+  effect: AccountEffect,
+  accounts: Map<string, MutableAccount>,
+  positions: Map<string, MutablePosition>,
+  reservations: Map<string, MutableReservation>,
+  halted: Set<string>,
+): void {
+  const account = accounts.get(effect.traderId)!;
+  const key = positionKey(effect.traderId, effect.symbol);
+  const position = () => {
+    let p = positions.get(key);
+    if (!p) {
+      p = { quantity: ZERO, averagePrice: ZERO, sellReserved: ZERO, realizedPnl: ZERO, pnlDay: effect.tradingDay, touched: false };
+      positions.set(key, p);
+    }
+    return p;
+  };
+  const refuse = (denial: RiskRefused['denial']) => new RiskRefused(effect.orderId, denial);
+
+  if (effect.reserve !== null) {
+    if (halted.has('_firm')) throw refuse({ code: 'trading_halted', scope: 'firm' });
+    if (halted.has(effect.traderId)) throw refuse({ code: 'trading_halted', scope: 'trader' });
+    const { cash, positionQuantity } = effect.reserve;
+    if (cash.gt(0)) {
+      const available = account.cash.minus(account.reserved);
+      if (cash.gt(available)) throw refuse({ code: 'insufficient_buying_power', requested: cash, available });
+      account.reserved = account.reserved.plus(cash);
+      account.touched = true;
+    }
+    if (positionQuantity.gt(0)) {
+      const p = position();
+      const available = p.quantity.minus(p.sellReserved);
+      if (positionQuantity.gt(available)) {
+        throw refuse({ code: 'insufficient_position', symbol: effect.symbol, requested: positionQuantity, available: D.max(available, ZERO) });
+      }
+      p.sellReserved = p.sellReserved.plus(positionQuantity);
+      p.touched = true;
+    }
+    reservations.set(effect.orderId, {
+      traderId: effect.traderId, symbol: effect.symbol, side: effect.side, unitPrice: effect.reserve.unitPrice,
+      remainingQuantity: effect.reserve.quantity, cash, position: positionQuantity, stored: false, touched: true, done: false, createdAt: effect.at,
+    });
+  }
+
+  const reservation = reservations.get(effect.orderId);
+  for (const fill of effect.fills) {
+    const p = position();
+    if (p.pnlDay !== effect.tradingDay) {
+      p.realizedPnl = ZERO;
+      p.pnlDay = effect.tradingDay;
+    }
+    const applied = applyFill(p, effect.side, fill.quantity, fill.price, fill.commission);
+    p.quantity = applied.position.quantity;
+    p.averagePrice = applied.position.averagePrice;
+    p.realizedPnl = p.realizedPnl.plus(applied.realized);
+    p.touched = true;
+    const notional = fill.quantity.times(fill.price);
+    if (effect.side === 'buy') {
+      const held = reservation?.unitPrice ? D.min(fill.quantity.times(reservation.unitPrice), reservation.cash) : ZERO;
+      account.reserved = account.reserved.minus(held);
+      account.cash = account.cash.minus(notional).minus(fill.commission);
+      if (reservation) reservation.cash = reservation.cash.minus(held);
+    } else {
+      const held = reservation ? D.min(fill.quantity, reservation.position) : ZERO;
+      p.sellReserved = p.sellReserved.minus(held);
+      account.cash = account.cash.plus(notional).minus(fill.commission);
+      if (reservation) reservation.position = reservation.position.minus(held);
+    }
+    account.touched = true;
+    if (reservation) {
+      reservation.remainingQuantity = reservation.remainingQuantity.minus(fill.quantity);
+      reservation.touched = true;
+    }
+  }
+
+  if (effect.releaseRest && reservation && !reservation.done) {
+    account.reserved = account.reserved.minus(reservation.cash);
+    account.touched = true;
+    if (reservation.position.gt(0)) {
+      const p = position();
+      p.sellReserved = p.sellReserved.minus(reservation.position);
+      p.touched = true;
+    }
+    reservation.done = true;
+    reservation.touched = true;
+  }
+}
+
+async function write(
+  db: Tx,
+  effects: readonly AccountEffect[],
+  accounts: Map<string, MutableAccount>,
+  positions: Map<string, MutablePosition>,
+  reservations: Map<string, MutableReservation>,
+): Promise<void> {
+  const at = effects[effects.length - 1]!.at.toISOString();
+  for (const [traderId, a] of accounts) {
+    if (!a.touched) continue;
+    await db.updateTable('accounts').set({ cash: decimalText(a.cash), reserved: decimalText(a.reserved), updated_at: at }).where('trader_id', '=', traderId).execute();
+  }
+  const positionRows = [...positions].filter(([, p]) => p.touched).map(([key, p]) => {
+    const [traderId, symbol] = JSON.parse(key) as [string, string];
+    return {
+      trader_id: traderId, symbol, quantity: decimalText(p.quantity), average_price: decimalText(p.averagePrice),
+      sell_reserved: decimalText(p.sellReserved), realized_pnl: decimalText(p.realizedPnl), pnl_day: p.pnlDay, updated_at: at,
+    };
+  });
+  if (positionRows.length > 0) {
+    await db.insertInto('positions').values(positionRows).onConflict((conflict) => conflict.columns(['trader_id', 'symbol']).doUpdateSet((eb) => ({
+      quantity: eb.ref('excluded.quantity'), average_price: eb.ref('excluded.average_price'), sell_reserved: eb.ref('excluded.sell_reserved'),
+      realized_pnl: eb.ref('excluded.realized_pnl'), pnl_day: eb.ref('excluded.pnl_day'), updated_at: eb.ref('excluded.updated_at'),
+    }))).execute();
+  }
+
+  const inserts = [];
+  const finished: string[] = [];
+  for (const [orderId, r] of reservations) {
+    if (!r.touched) continue;
+    if (r.done) {
+      if (r.stored) finished.push(orderId);
+      continue;
+    }
+    const row = {
+      order_id: orderId, trader_id: r.traderId, symbol: r.symbol, side: r.side, unit_price: r.unitPrice === null ? null : decimalText(r.unitPrice),
+      remaining_quantity: decimalText(D.max(r.remainingQuantity, ZERO)), cash_remaining: decimalText(r.cash), position_remaining: decimalText(r.position),
+      created_at: r.createdAt.toISOString(),
+    };
+    if (!r.stored) inserts.push(row);
+    else {
+      await db.updateTable('reservations')
+        .set({ remaining_quantity: row.remaining_quantity, cash_remaining: row.cash_remaining, position_remaining: row.position_remaining })
+        .where('order_id', '=', orderId).execute();
+    }
+  }
+  for (let i = 0; i < inserts.length; i += 2000) await db.insertInto('reservations').values(inserts.slice(i, i + 2000)).execute();
+  if (finished.length > 0) await db.deleteFrom('reservations').where('order_id', 'in', finished).execute();
+}

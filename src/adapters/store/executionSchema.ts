@@ -1,0 +1,58 @@
+/**
+ * The execution tables as Kysely sees them (0004_execution in both dialects): dispatch intents,
+ * venue configurations, routing rules and reconciliation runs. Flags are 0/1 integers on both
+ * dialects; timestamps ISO 8601 text in, text (SQLite) or Date (PostgreSQL) out.
+ */
+import type { Timestamp } from './schema.ts';
+
+export interface DispatchIntentsTable {
+  order_id: string;
+  venue: string;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  in_doubt: number;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface VenuesTable {
+  name: string;
+  kind: string;
+  /** JSON text. */
+  settings: string;
+  active: number;
+  updated_at: Timestamp;
+}
+
+export interface RoutingRulesTable {
+  id: string;
+  priority: number;
+  symbol: string | null;
+  trader_id: string | null;
+  venue: string;
+}
+
+export interface ReconciliationRunsTable {
+  id: string;
+  venue: string;
+  trigger: string;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  status: string;
+  examined: number;
+  drift: number;
+  /** JSON text: the first drift items. */
+  details: string;
+  fills_cursor: string | null;
+  error: string | null;
+}
+
+export interface ExecutionTables {
+  dispatch_intents: DispatchIntentsTable;
+  venues: VenuesTable;
+  routing_rules: RoutingRulesTable;
+  reconciliation_runs: ReconciliationRunsTable;
+}

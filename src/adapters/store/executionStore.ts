@@ -1,0 +1,208 @@
+/**
+ * The ExecutionStore over Kysely, shared by both dialects (ports/execution.ts), and the intent
+ * writes commitBatch applies inside an order change's transaction.
+ * - A claim runs in its own write transaction: on PostgreSQL the due rows are selected FOR
+ *   UPDATE SKIP LOCKED, so concurrent instances lease disjoint intents; on SQLite BEGIN
+ *   IMMEDIATE holds the write lock for the whole claim.
+ * - `update` and `complete` are fenced on the lease owner: zero rows touched means the lease was
+ *   taken over (or the intent completed by its new owner), and the change fails as a
+ *   StoreConflict('dispatch_lease') so nothing the stale writer decided is committed.
+ */
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type {
+  DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, RoutingRule, VenueConfig,
+} from '../../ports/execution.ts';
+import { StoreConflict } from '../../ports/store.ts';
+import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
+import { toDate } from './rows.ts';
+import type { StoreSchema } from './schema.ts';
+
+type Db = Kysely<StoreSchema>;
+type Tx = Transaction<StoreSchema>;
+type Run = <T>(work: () => Promise<T>) => Promise<T>;
+
+const iso = (date: Date) => date.toISOString();
+const CHUNK = 1_000;
+
+function intentFromRow(row: Selectable<DispatchIntentsTable>): DispatchIntent {
+  return {
+    orderId: row.order_id,
+    venue: row.venue,
+    attempts: Number(row.attempts),
+    nextAttemptAt: toDate(row.next_attempt_at),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at === null ? null : toDate(row.lease_expires_at),
+    inDoubt: Number(row.in_doubt) === 1,
+    lastError: row.last_error,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function runFromRow(row: Selectable<ReconciliationRunsTable>): ReconciliationRun {
+  return {
+    id: row.id,
+    venue: row.venue,
+    trigger: row.trigger as ReconciliationRun['trigger'],
+    startedAt: toDate(row.started_at),
+    finishedAt: toDate(row.finished_at),
+    status: row.status as ReconciliationRun['status'],
+    examined: Number(row.examined),
+    drift: Number(row.drift),
+    details: JSON.parse(row.details) as DriftItem[],
+    fillsCursor: row.fills_cursor,
+    error: row.error,
+  };
+}
+
+/** Applies a batch's intent writes in array order; called by commitBatch inside its transaction. */
+export async function writeDispatchIntents(db: Tx, writes: readonly DispatchIntentWrite[]): Promise<void> {
+  let creates: Array<Insertable<DispatchIntentsTable>> = [];
+  const flush = async () => {
+    for (let start = 0; start < creates.length; start += CHUNK) {
+      await db.insertInto('dispatch_intents').values(creates.slice(start, start + CHUNK))
+        .onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
+    }
+    creates = [];
+  };
+  for (const write of writes) {
+    if (write.kind === 'create') {
+      const at = iso(write.at);
+      creates.push({
+        order_id: write.orderId, venue: write.venue, attempts: write.attempts, next_attempt_at: at, lease_owner: null,
+        lease_expires_at: null, in_doubt: 0, last_error: null, created_at: at, updated_at: at,
+      });
+      continue;
+    }
+    await flush();
+    const fenced = write.kind === 'update'
+      ? await db.updateTable('dispatch_intents').set({
+        attempts: write.attempts,
+        next_attempt_at: iso(write.nextAttemptAt),
+        lease_expires_at: write.leaseExpiresAt === null ? null : iso(write.leaseExpiresAt),
+        lease_owner: write.leaseExpiresAt === null ? null : write.owner,
+        in_doubt: write.inDoubt ? 1 : 0,
+        last_error: write.lastError,
+        updated_at: iso(write.at),
+      }).where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner).executeTakeFirst()
+      : await db.deleteFrom('dispatch_intents').where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner).executeTakeFirst();
+    const touched = 'numUpdatedRows' in fenced ? fenced.numUpdatedRows : fenced.numDeletedRows;
+    if (touched === 0n) {
+      throw new StoreConflict('dispatch_lease', `${write.owner} no longer holds the dispatch lease of order ${write.orderId}`);
+    }
+  }
+  await flush();
+}
+
+async function claim(db: Db, request: DispatchClaim, lockRows: boolean): Promise<DispatchIntent[]> {
+  const now = iso(request.now);
+  const until = iso(new Date(request.now.getTime() + request.leaseMs));
+  return db.transaction().execute(async (trx) => {
+    const due = await trx.selectFrom('dispatch_intents').select('order_id')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .orderBy('next_attempt_at').orderBy('order_id')
+      .limit(request.limit)
+      .$if(lockRows, (query) => query.forUpdate().skipLocked())
+      .execute();
+    if (due.length === 0) return [];
+    const rows = await trx.updateTable('dispatch_intents')
+      .set({ lease_owner: request.owner, lease_expires_at: until, updated_at: now })
+      .where('order_id', 'in', due.map((row) => row.order_id))
+      .returningAll()
+      .execute();
+    return rows.map(intentFromRow).sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime());
+  });
+}
+
+async function inDoubtOrderIds(db: Db, orderIds: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let start = 0; start < orderIds.length; start += CHUNK) {
+    const rows = await db.selectFrom('dispatch_intents').select('order_id')
+      .where('in_doubt', '=', 1).where('order_id', 'in', orderIds.slice(start, start + CHUNK)).execute();
+    for (const row of rows) found.add(row.order_id);
+  }
+  return found;
+}
+
+async function lastRuns(db: Db): Promise<ReconciliationRun[]> {
+  const latest = db.selectFrom('reconciliation_runs')
+    .select(['venue', (eb) => eb.fn.max('started_at').as('started_at')])
+    .groupBy('venue')
+    .as('latest');
+  const rows = await db.selectFrom('reconciliation_runs')
+    .innerJoin(latest, (join) => join.onRef('latest.venue', '=', 'reconciliation_runs.venue').onRef('latest.started_at', '=', 'reconciliation_runs.started_at'))
+    .selectAll('reconciliation_runs')
+    .orderBy('reconciliation_runs.venue')
+    .execute();
+  return rows.map(runFromRow);
+}
+
+export function createExecutionStore(db: Db, lockRows: boolean, run: Run): ExecutionStore {
+  const write = <T>(work: (trx: Tx) => Promise<T>) => run(() => db.transaction().execute(work));
+  return {
+    claimDispatchIntents: (request) => run(() => claim(db, request, lockRows)),
+    releaseDispatchLeases: (owner) => write(async (trx) => {
+      const result = await trx.updateTable('dispatch_intents').set({ lease_owner: null, lease_expires_at: null })
+        .where('lease_owner', '=', owner).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    }),
+    findDispatchIntent: (orderId) => run(async () => {
+      const row = await db.selectFrom('dispatch_intents').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+      return row ? intentFromRow(row) : null;
+    }),
+    listDispatchIntents: (filter) => run(async () => {
+      const rows = await db.selectFrom('dispatch_intents').selectAll()
+        .$if(filter.inDoubt !== undefined, (query) => query.where('in_doubt', '=', filter.inDoubt ? 1 : 0))
+        .$if(filter.venue !== undefined, (query) => query.where('venue', '=', filter.venue as string))
+        .orderBy('created_at').orderBy('order_id').limit(filter.limit).execute();
+      return rows.map(intentFromRow);
+    }),
+    inDoubtOrderIds: (orderIds) => run(() => inDoubtOrderIds(db, orderIds)),
+    countInDoubt: () => run(async () => {
+      const row = await db.selectFrom('dispatch_intents').select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('in_doubt', '=', 1).executeTakeFirstOrThrow();
+      return Number(row.n);
+    }),
+
+    listVenueConfigs: () => run(async () => {
+      const rows = await db.selectFrom('venues').selectAll().orderBy('name').execute();
+      return rows.map((row): VenueConfig => ({
+        name: row.name, kind: row.kind, settings: JSON.parse(row.settings) as Record<string, unknown>,
+        active: Number(row.active) === 1, updatedAt: toDate(row.updated_at),
+      }));
+    }),
+    putVenueConfig: (config) => write(async (trx) => {
+      const row = { name: config.name, kind: config.kind, settings: JSON.stringify(config.settings), active: config.active ? 1 : 0, updated_at: iso(config.updatedAt) };
+      await trx.insertInto('venues').values(row)
+        .onConflict((conflict) => conflict.column('name').doUpdateSet({ kind: row.kind, settings: row.settings, active: row.active, updated_at: row.updated_at }))
+        .execute();
+    }),
+    listRoutingRules: () => run(async () => {
+      const rows = await db.selectFrom('routing_rules').selectAll().orderBy('priority').orderBy('id').execute();
+      return rows.map((row): RoutingRule => ({ id: row.id, priority: Number(row.priority), symbol: row.symbol, traderId: row.trader_id, venue: row.venue }));
+    }),
+    replaceRoutingRules: (rules) => write(async (trx) => {
+      await trx.deleteFrom('routing_rules').execute();
+      if (rules.length === 0) return;
+      await trx.insertInto('routing_rules')
+        .values(rules.map((rule) => ({ id: rule.id, priority: rule.priority, symbol: rule.symbol, trader_id: rule.traderId, venue: rule.venue })))
+        .execute();
+    }),
+
+    recordReconciliationRun: (runRecord) => write(async (trx) => {
+      await trx.insertInto('reconciliation_runs').values({
+        id: runRecord.id, venue: runRecord.venue, trigger: runRecord.trigger, started_at: iso(runRecord.startedAt),
+        finished_at: iso(runRecord.finishedAt), status: runRecord.status, examined: runRecord.examined, drift: runRecord.drift,
+        details: JSON.stringify(runRecord.details), fills_cursor: runRecord.fillsCursor, error: runRecord.error,
+      }).execute();
+    }),
+    lastReconciliationRuns: () => run(() => lastRuns(db)),
+    lastFillsCursor: (venue) => run(async () => {
+      const row = await db.selectFrom('reconciliation_runs').select('fills_cursor')
+        .where('venue', '=', venue).where('status', '=', 'ok').where('fills_cursor', 'is not', null)
+        .orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+      return row?.fills_cursor ?? null;
+    }),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Test support: a Zerodha connector wired to the in-repository Kite test server, on a
+ * hand-driven clock, with every log line captured, and the harness the contract suite takes.
+ */
+import { expect } from 'vitest';
+import { D } from '../../../domain/money.ts';
+import type { Logger } from '../../../ports/telemetry.ts';
+import type { VenueOrderRequest } from '../../../ports/venue.ts';
+import { eventually, type VenueUnderTest } from '../contract/harness.ts';
+import { Secret } from '../credentials.ts';
+import { ManualTime } from '../sim/manualTime.ts';
+import { KiteTestServer } from './testServer.ts';
+import { ZerodhaVenue, type ZerodhaVenueOptions } from './zerodhaVenue.ts';
+
+export const API_KEY = 'kitetestapikey01';
+export const ACCESS_TOKEN = 'at-test-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
+export const REQUEST_TIMEOUT_MS = 5_000;
+export const CONFIRM_TIMEOUT_MS = 3_000;
+export const CONFIRM_POLL_MS = 200;
+export const RECONNECT = { initialMs: 100, maxMs: 1_000 };
+
+export interface ZerodhaRig {
+  readonly server: KiteTestServer;
+  readonly venue: ZerodhaVenue;
+  readonly time: ManualTime;
+  readonly logLines: string[];
+  close(): Promise<void>;
+}
+
+export function capturingLogger(lines: string[]): Logger {
+  const write = (level: string) => (obj: object, msg?: string) => {
+    lines.push(JSON.stringify({ level, ...obj, msg }));
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export async function openZerodha(
+  overrides: Partial<ZerodhaVenueOptions> & { accessToken?: string; availableMargin?: string } = {},
+): Promise<ZerodhaRig> {
+  const server = await KiteTestServer.start({ apiKey: API_KEY, accessToken: ACCESS_TOKEN, availableMargin: overrides.availableMargin ?? '100000' });
+  const time = new ManualTime(new Date());
+  const logLines: string[] = [];
+  const venue = new ZerodhaVenue({
+    connection: {
+      baseUrl: server.baseUrl, streamUrl: server.streamUrl, exchange: 'NSE', product: 'CNC',
+      apiKey: new Secret(API_KEY), accessToken: new Secret(overrides.accessToken ?? ACCESS_TOKEN),
+    },
+    clock: time, schedule: time.schedule, random: () => 1, log: capturingLogger(logLines),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, confirmPollMs: CONFIRM_POLL_MS,
+    reconnect: RECONNECT, heartbeatMs: 600_000, resyncMs: 1_000,
+    ...overrides,
+  });
+  await venue.start();
+  return {
+    server, venue, time, logLines,
+    async close() {
+      await venue.close();
+      await server.close();
+    },
+  };
+}
+
+export function limitOrder(clientOrderId: string, quantity: string, changes: Partial<VenueOrderRequest> = {}): VenueOrderRequest {
+  return {
+    clientOrderId, account: 'alice', symbol: 'INFY', side: 'buy', type: 'limit', timeInForce: 'day',
+    quantity: new D(quantity), limitPrice: new D('1450.05'), stopPrice: null, ...changes,
+  };
+}
+
+/** The rig as the connector contract suite sees it. */
+export async function zerodhaUnderTest(): Promise<VenueUnderTest> {
+  const rig = await openZerodha();
+  const { server, venue, time } = rig;
+  return {
+    venue,
+    restingOrder: (clientOrderId, quantity) => limitOrder(clientOrderId, quantity),
+    restingPrice: '1450.05',
+    // Kite "Exceptions": InputException is a missing or bad parameter, answered with 400.
+    fatal: { request: (clientOrderId) => limitOrder(clientOrderId, '1', { symbol: 'NOSUCH' }), reason: /400 InputException: Invalid `tradingsymbol`/ },
+    fill: async (clientOrderId, quantity, price) => server.fill(clientOrderId, quantity, price),
+    ordersAtVenue: async (clientOrderId) => server.ordersWithClientOrderId(clientOrderId),
+    faults: {
+      dropNextSubmitAnswer: () => server.injectFault('place', { kind: 'drop_after_accept' }),
+      failNextSubmit: (status) => server.injectFault('place', { kind: 'status', status }),
+      rateLimitNextSubmit: (retryAfterSeconds) => server.injectFault('place', { kind: 'rate_limited', retryAfterSeconds }),
+      hangNextSubmit: () => server.injectFault('place', { kind: 'hang' }),
+      heldRequests: () => server.heldRequests(),
+      elapseRequestDeadline: () => time.advance(REQUEST_TIMEOUT_MS),
+      interruptStream: async (whileDown) => {
+        server.dropStreams(true);
+        await eventually(() => expect(venue.healthy()).toBe(false));
+        await whileDown();
+        server.allowStreams();
+        time.advance(RECONNECT.maxMs);
+        await eventually(() => expect(venue.healthy()).toBe(true));
+      },
+    },
+    close: () => rig.close(),
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * Zerodha (Kite Connect v3) behind the Venue port.
+ * Kite keeps no client order id: the gateway's id travels as a stable 20-character tag
+ * (kiteWire.tagFor), and lookup by client order id reads the day's order book (GET /orders)
+ * for that tag. Kite does not refuse a second order with the same tag, so submit looks first
+ * and places only when the tag is absent; one submit per id runs at a time in this process.
+ * A successful place means the OMS registered the order, not that its risk checks passed
+ * (Kite "Placing orders"); submit waits, bounded, for the order to leave validation, so
+ * `accepted` means open at the venue and an RMS refusal ("Insufficient funds…") is `rejected`.
+ * Reports: order updates from the WebSocket; fills from GET /orders/:id/trades (updates carry
+ * no trade ids); after a reconnect, every tracked order is read from the order book again.
+ * Invariants: a place is sent once per call, only after the book showed no order with the tag;
+ * lookup returns null only when today's book lacks the tag and the id is from today, and
+ * throws when it cannot tell; each report reaches listeners once, in venue order per order.
+ */
+import { systemClock, type Clock } from '../../../ports/clock.ts';
+import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
+import type {
+  CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueOrderRequest, VenueOrderView,
+} from '../../../ports/venue.ts';
+import { cancelOutcomeOf, KiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf, type Schedule } from './kiteHttp.ts';
+import { KiteReads } from './kiteReads.ts';
+import { OrderUpdateStream } from './kiteStream.ts';
+import { carriesTag, isAcknowledged, istDayStart, orderOf, placeForm, reasonOf, tagFor, uuidV7Time, type KiteOrder } from './kiteWire.ts';
+import { ReportLedger } from './reportLedger.ts';
+import type { ZerodhaConnection } from './zerodhaConfig.ts';
+
+export interface ZerodhaVenueOptions {
+  readonly connection: ZerodhaConnection;
+  readonly name?: string;
+  readonly clock?: Clock;
+  readonly schedule?: Schedule;
+  readonly random?: () => number;
+  readonly log?: Logger;
+  readonly requestTimeoutMs?: number;
+  readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
+  readonly heartbeatMs?: number;
+  readonly startTimeoutMs?: number;
+  /** How long submit waits for a placed order to pass Kite's validation and risk checks. */
+  readonly confirmTimeoutMs?: number;
+  /** Between two reads of a placed order's state while it is being validated. */
+  readonly confirmPollMs?: number;
+  /** After a failed read of an order's trades or state, when to read again. */
+  readonly resyncMs?: number;
+}
+
+export const realTimeSchedule: Schedule = (fn, delayMs) => {
+  const handle = setTimeout(fn, delayMs);
+  return () => clearTimeout(handle);
+};
+
+export class ZerodhaVenue implements Venue {
+  readonly name: string;
+  readonly #http: KiteHttp;
+  readonly #reads: KiteReads;
+  readonly #stream: OrderUpdateStream;
+  readonly #ledger = new ReportLedger();
+  readonly #clientOrderIdByTag = new Map<string, string>();
+  readonly #submitting = new Set<string>();
+  /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
+  readonly #syncs = new Map<string, Promise<void>>();
+  /** Wakes a submit waiting on validation when the stream reports on its order. */
+  readonly #confirmWaiters = new Map<string, () => void>();
+  readonly #listeners = new Set<ExecutionReportListener>();
+  readonly #clock: Clock;
+  readonly #schedule: Schedule;
+  readonly #log: Logger;
+  readonly #options: ZerodhaVenueOptions;
+  #refused = false;
+  #closed = false;
+  #startWaiters: (() => void)[] = [];
+
+  constructor(options: ZerodhaVenueOptions) {
+    const { connection } = options;
+    this.#options = options;
+    this.name = options.name ?? 'zerodha';
+    this.#clock = options.clock ?? systemClock;
+    this.#schedule = options.schedule ?? realTimeSchedule;
+    this.#log = options.log ?? silentLogger;
+    this.#http = new KiteHttp({
+      baseUrl: connection.baseUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
+      schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
+    });
+    this.#reads = new KiteReads(this.#http, this.#clock);
+    this.#stream = new OrderUpdateStream({
+      url: connection.streamUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
+      schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
+      backoff: options.reconnect ?? { initialMs: 500, maxMs: 30_000 },
+      heartbeatMs: options.heartbeatMs ?? 20_000,
+      onOrderUpdate: (order) => this.#onOrderUpdate(order),
+      onConnected: () => {
+        this.#releaseStart();
+        void this.#catchUp();
+      },
+      onRefused: () => {
+        this.#refused = true;
+        this.#releaseStart();
+      },
+    });
+  }
+
+  /** Resolves once the stream is connected, Kite refuses the session, or startTimeoutMs passes. */
+  async start(): Promise<void> {
+    this.#closed = false;
+    const started = new Promise<void>((resolve) => this.#startWaiters.push(resolve));
+    const cancel = this.#schedule(() => this.#releaseStart(), this.#options.startTimeoutMs ?? 10_000);
+    this.#stream.start();
+    await started;
+    cancel();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#stream.close();
+    this.#releaseStart();
+    for (const wake of this.#confirmWaiters.values()) wake();
+  }
+
+  healthy(): boolean {
+    return !this.#closed && !this.#refused && this.#stream.connected();
+  }
+
+  onExecutionReport(listener: ExecutionReportListener): () => void {
+    const subscription: ExecutionReportListener = (report) => listener(report);
+    this.#listeners.add(subscription);
+    return () => {
+      this.#listeners.delete(subscription);
+    };
+  }
+
+  async submit(request: VenueOrderRequest): Promise<SubmitOutcome> {
+    const { clientOrderId } = request;
+    const placed = placeForm(request, this.#options.connection);
+    if (!placed.ok) return { outcome: 'rejected', reason: placed.reason };
+    if (this.#submitting.has(clientOrderId)) {
+      return { outcome: 'unknown', reason: 'duplicate client order id: a submit of this order is already under way; look it up' };
+    }
+    this.#submitting.add(clientOrderId);
+    try {
+      this.#track(clientOrderId);
+      let existing: KiteOrder | null;
+      try {
+        existing = await this.#reads.bookEntry(clientOrderId);
+      } catch (error) {
+        // Nothing was sent either way; a refused session (TokenException) is fatal, a flaky read is not.
+        if (error instanceof KiteRefused) return { outcome: 'rejected', reason: error.message };
+        return { outcome: 'unknown', reason: `could not read Kite's order book for an earlier order with this id, so nothing was sent: ${(error as Error).message}` };
+      }
+      if (existing) {
+        return { outcome: 'unknown', reason: `duplicate client order id: Kite already holds order ${existing.order_id} under this id's tag; look it up` };
+      }
+      const outcome = submitOutcomeOf(await this.#http.request('POST', '/orders/regular', placed.form));
+      const confirmed = outcome.outcome === 'accepted' ? await this.#confirm(clientOrderId, outcome.venueOrderId) : outcome;
+      if (confirmed.outcome !== 'accepted') {
+        const level = confirmed.outcome === 'unknown' ? 'warn' : 'info';
+        this.#log[level]({ venue: this.name, orderId: clientOrderId, outcome: confirmed.outcome, reason: confirmed.reason }, 'Kite did not accept the order');
+      }
+      return confirmed;
+    } finally {
+      this.#submitting.delete(clientOrderId);
+    }
+  }
+
+  async cancel(clientOrderId: string): Promise<CancelOutcome> {
+    let orderId = this.#ledger.venueOrderIdOf(clientOrderId);
+    if (orderId === null) {
+      try {
+        orderId = (await this.#reads.bookEntry(clientOrderId))?.order_id ?? null;
+      } catch (error) {
+        return { outcome: 'unknown', reason: `could not find the order at Kite: ${(error as Error).message}` };
+      }
+      if (orderId === null) return { outcome: 'rejected', reason: "no order with this client order id in Kite's order book today" };
+    }
+    return cancelOutcomeOf(await this.#http.request('DELETE', `/orders/regular/${encodeURIComponent(orderId)}`));
+  }
+
+  /** Null only when today's order book lacks the tag and the id was made today; throws when it cannot tell (yet). */
+  async lookup(clientOrderId: string): Promise<VenueOrderView | null> {
+    const order = await this.#reads.bookEntry(clientOrderId);
+    if (order === null) {
+      const madeAt = uuidV7Time(clientOrderId);
+      if (madeAt !== null && madeAt < istDayStart(this.#clock.now())) {
+        throw new KiteUnavailable("the order is older than today's Kite order book, which is all Kite lists; its absence proves nothing");
+      }
+      return null;
+    }
+    // A view now would say "working" and the gateway would ack an order the risk checks may still refuse.
+    if (order.status !== 'REJECTED' && !isAcknowledged(order.status)) throw new KiteUnavailable(`Kite is still validating order ${order.order_id}; ask again`);
+    const view = await this.#reads.viewOf(clientOrderId, order);
+    if (view.status === 'working') this.#track(clientOrderId, order.order_id);
+    return view;
+  }
+
+  /** Waits, bounded, for a placed order to pass validation: open (accepted), refused (rejected) or still unknown. */
+  async #confirm(clientOrderId: string, orderId: string): Promise<SubmitOutcome> {
+    this.#track(clientOrderId, orderId);
+    let timedOut = false;
+    const cancelDeadline = this.#schedule(() => {
+      timedOut = true;
+      this.#confirmWaiters.get(orderId)?.();
+    }, this.#options.confirmTimeoutMs ?? 5_000);
+    try {
+      for (;;) {
+        const state = await this.#reads.currentState(orderId).catch(() => null);
+        if (state?.status === 'REJECTED') {
+          this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
+          return { outcome: 'rejected', reason: `Kite refused the order after taking it: ${reasonOf(state)}` };
+        }
+        if (state && isAcknowledged(state.status)) {
+          this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
+          return { outcome: 'accepted', venueOrderId: orderId };
+        }
+        if (timedOut || this.#closed) {
+          return { outcome: 'unknown', reason: `Kite took the order as ${orderId} but did not confirm it was open in time; look it up` };
+        }
+        await new Promise<void>((wake) => {
+          const cancelPoll = this.#schedule(wake, this.#options.confirmPollMs ?? 250);
+          this.#confirmWaiters.set(orderId, () => {
+            cancelPoll();
+            wake();
+          });
+        });
+      }
+    } finally {
+      cancelDeadline();
+      this.#confirmWaiters.delete(orderId);
+    }
+  }
+
+  #track(clientOrderId: string, orderId: string | null = null): void {
+    this.#ledger.track(clientOrderId, orderId);
+    this.#clientOrderIdByTag.set(tagFor(clientOrderId), clientOrderId);
+  }
+
+  #onOrderUpdate(raw: unknown): void {
+    let order: KiteOrder;
+    try {
+      order = orderOf(raw);
+    } catch (error) {
+      this.#log.warn({ venue: this.name, err: (error as Error).message }, 'Kite order update not understood; skipped');
+      return;
+    }
+    this.#confirmWaiters.get(order.order_id)?.();
+    const clientOrderId = [order.tag, ...(order.tags ?? [])].map((tag) => tag && this.#clientOrderIdByTag.get(tag)).find(Boolean);
+    if (!clientOrderId) return;
+    this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
+  }
+
+  /** Reports what this state of the order (with its trades, read now) holds that listeners have not had. */
+  async #sync(clientOrderId: string, order: KiteOrder, attempt = 1): Promise<void> {
+    // Still being validated: acking now would contradict a refusal the risk checks may yet give.
+    if (order.status !== 'REJECTED' && !isAcknowledged(order.status)) return;
+    try {
+      const view = await this.#reads.viewOf(clientOrderId, order);
+      for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#deliver(report);
+    } catch (error) {
+      const err = (error as Error).message;
+      if (this.#closed) return;
+      if (attempt >= 5) {
+        this.#log.error({ venue: this.name, orderId: clientOrderId, err }, 'Kite order sync gave up; the next reconnect or lookup reads the order again');
+        return;
+      }
+      this.#log.warn({ venue: this.name, orderId: clientOrderId, attempt, err }, 'Kite order sync failed; reading it again later');
+      this.#schedule(() => this.#enqueueSync(clientOrderId, async () => {
+        const state = await this.#reads.currentState(order.order_id).catch(() => order);
+        await this.#sync(clientOrderId, state, attempt + 1);
+      }), this.#options.resyncMs ?? 1_000);
+    }
+  }
+
+  #enqueueSync(clientOrderId: string, task: () => Promise<void>): void {
+    const next = (this.#syncs.get(clientOrderId) ?? Promise.resolve()).then(task, task);
+    this.#syncs.set(clientOrderId, next);
+    void next.finally(() => {
+      if (this.#syncs.get(clientOrderId) === next) this.#syncs.delete(clientOrderId);
+    });
+  }
+
+  /** After a (re)connection: one read of the order book, then a sync of every tracked order still open. */
+  async #catchUp(): Promise<void> {
+    const unfinished = this.#ledger.unfinished();
+    if (unfinished.length === 0) return;
+    let book: KiteOrder[];
+    try {
+      book = await this.#reads.orderBook();
+    } catch (error) {
+      this.#log.warn({ venue: this.name, err: (error as Error).message }, 'Kite catch-up could not read the order book; trying again');
+      if (!this.#closed) this.#schedule(() => void (this.#stream.connected() ? this.#catchUp() : undefined), this.#options.resyncMs ?? 1_000);
+      return;
+    }
+    for (const clientOrderId of unfinished) {
+      const order = book.find((entry) => carriesTag(entry, tagFor(clientOrderId)));
+      if (order) this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
+    }
+  }
+
+  #deliver(report: ExecutionReport): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(report);
+      } catch (error) {
+        // One listener's bug must not keep the report from the others; it still surfaces.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  #releaseStart(): void {
+    const waiters = this.#startWaiters;
+    this.#startWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * One turn of one leased dispatch intent: decide from the order and the venue what to do, do
+ * it, and record it. The rules, in order:
+ * - An order whose fate is already recorded (acked by the stream, cancelled, …) needs nothing:
+ *   the intent completes.
+ * - An intent with attempts > 0 may have reached the venue: the order is looked up by its
+ *   client order id first. Found: its state is adopted and nothing is sent. Absent: sent again
+ *   with the same id, or, once the attempts are spent, closed as never accepted.
+ * - Every send is preceded by a durable execution_started (which also renews the lease and is
+ *   fenced on it), so a crash after the send is seen as "maybe sent" on restart.
+ * - Unknown outcomes leave the order in doubt with a jittered exponential backoff; rejections
+ *   are final, but a rejection of a retry is confirmed by a lookup (it may be the venue refusing
+ *   a duplicate of an earlier attempt that it holds).
+ * Returns when the intent should be looked at again, or null when it is done or not ours.
+ */
+import { StoreConflict } from '../../ports/store.ts';
+import type { DispatchIntent, DispatchIntentWrite } from '../../ports/execution.ts';
+import type { ExecutionReport, VenueOrderView } from '../../ports/venue.ts';
+import type { Order } from '../../domain/order/order.ts';
+import type { OrderContext } from '../context.ts';
+import type { ExecutionReportProcessor } from '../executionReports.ts';
+import { reportsFromView } from '../reconcileOrder.ts';
+import { bookkeeping, executionAudit, retryDelayMs, venueRequest, type ExecutionRecord, type RetryPolicy } from './intents.ts';
+import type { VenueGuard } from './venueGuard.ts';
+
+export interface AttemptDeps {
+  readonly ctx: OrderContext;
+  readonly reports: ExecutionReportProcessor;
+  readonly guard: (venue: string) => VenueGuard | undefined;
+  readonly policy: RetryPolicy;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly random: () => number;
+}
+
+const NEVER_REACHED = 'cancelled before it reached the venue';
+
+/** Pending, or cancel-requested before any ack: the submit's outcome is still to be learned. */
+const awaitsVenue = (order: Order) => order.status === 'pending' || (order.status === 'pending_cancel' && order.venueOrderId === null);
+
+export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise<Date | null> {
+  const { ctx } = d;
+  const order = await ctx.store.findOrder(intent.orderId);
+  if (!order) {
+    ctx.log.error({ orderId: intent.orderId }, 'dispatch intent for an order that does not exist; left for an operator');
+    return null;
+  }
+  if (!awaitsVenue(order)) {
+    await finish(d, order, { kind: 'recovered', attempt: intent.attempts, via: 'order', found: order.status, resolution: 'none' });
+    return null;
+  }
+  const guard = d.guard(intent.venue);
+  if (!guard) {
+    ctx.log.error({ orderId: order.id, venue: intent.venue }, 'no adapter for the venue of a dispatch intent; retrying later');
+    return reschedule(d, order, intent, `venue ${intent.venue} is not connected`, d.policy.maxDelayMs);
+  }
+
+  if (intent.attempts > 0) {
+    const found = await guard.lookup(order.id);
+    if (found.kind === 'failed') {
+      return reschedule(d, order, intent, `lookup failed: ${found.reason}`, Math.max(found.retryAfterMs ?? 0, retryDelayMs(d.policy, intent.attempts, d.random)));
+    }
+    if (found.kind === 'found') return adopt(d, order, intent, found.view, guard);
+    if (order.status === 'pending_cancel') return closeUnsent(d, order, intent, 'cancelled');
+    if (intent.attempts >= d.policy.maxAttempts) return closeUnsent(d, order, intent, 'rejected');
+  } else if (order.status === 'pending_cancel') {
+    return closeUnsent(d, order, intent, 'cancelled');
+  }
+  return send(d, order, intent, guard);
+}
+
+async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard): Promise<Date | null> {
+  const { ctx } = d;
+  const attempt = intent.attempts + 1;
+  const outcome = await guard.submit(venueRequest(order), async () => {
+    const now = ctx.clock.now();
+    return fenced(d, order, { kind: 'execution_started', attempt, venue: guard.name }, {
+      kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: now,
+      leaseExpiresAt: new Date(now.getTime() + d.leaseMs), inDoubt: intent.inDoubt, lastError: intent.lastError, at: now,
+    });
+  });
+  const now = ctx.clock.now();
+  switch (outcome.outcome) {
+    case 'not_sent':
+      // Withheld: the lease is another instance's now, or the store failed and the lease will lapse.
+      if (outcome.cause === 'withheld') return null;
+      return reschedule(d, order, intent, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
+    case 'accepted':
+      await apply(d, order.venue, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at: now });
+      await finish(d, order, { kind: 'executed', attempt, outcome: 'accepted', venueOrderId: outcome.venueOrderId });
+      await cancelIfWithdrawn(d, order.id, guard);
+      return null;
+    case 'rejected': {
+      if (attempt > 1) {
+        const found = await guard.lookup(order.id);
+        if (found.kind === 'found') return adopt(d, order, { ...intent, attempts: attempt }, found.view, guard);
+        if (found.kind === 'failed') {
+          return reschedule(d, order, { ...intent, attempts: attempt }, `rejected (${outcome.reason}), unconfirmed: lookup failed`, retryDelayMs(d.policy, attempt, d.random));
+        }
+      }
+      // Ours first (fenced): a paused instance whose lease was taken over must not record a
+      // refusal that may only be the venue refusing its late duplicate.
+      if (!(await finish(d, order, { kind: 'executed', attempt, outcome: 'rejected', reason: outcome.reason }))) return null;
+      await apply(d, order.venue, { kind: 'rejected', clientOrderId: order.id, venueOrderId: null, reason: outcome.reason, at: now });
+      return null;
+    }
+    case 'unknown': {
+      ctx.telemetry.anomaly('submit_outcome_unknown');
+      const wait = Math.max(retryDelayMs(d.policy, attempt, d.random), outcome.retryAfterMs ?? 0);
+      const retryAt = new Date(now.getTime() + wait);
+      const left = Math.max(0, d.policy.maxAttempts - attempt);
+      if (left === 0) {
+        ctx.telemetry.anomaly('order_in_doubt');
+        ctx.log.error({ orderId: order.id, attempt, reason: outcome.reason }, 'submit attempts spent; the order stays in doubt until a lookup settles it');
+      } else {
+        ctx.log.warn({ orderId: order.id, attempt, reason: outcome.reason, retryAt }, 'submit outcome unknown; the order is looked up before any retry');
+      }
+      const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason: outcome.reason, retryAt, attemptsLeft: left }, {
+        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: retryAt, leaseExpiresAt: null,
+        inDoubt: true, lastError: outcome.reason, at: now,
+      });
+      return ok ? retryAt : null;
+    }
+  }
+}
+
+/** The venue holds the order: its state becomes ours, nothing is sent. */
+async function adopt(d: AttemptDeps, order: Order, intent: DispatchIntent, view: VenueOrderView, guard: VenueGuard): Promise<null> {
+  for (const report of reportsFromView(view, d.ctx.clock.now())) await apply(d, order.venue, report);
+  await finish(d, order, { kind: 'recovered', attempt: intent.attempts, via: 'lookup', found: view.status, resolution: 'adopted' });
+  if (view.status === 'working') await cancelIfWithdrawn(d, order.id, guard);
+  return null;
+}
+
+/** The venue does not hold the order after the last attempt (or the trader withdrew it): it is closed here. */
+async function closeUnsent(d: AttemptDeps, order: Order, intent: DispatchIntent, resolution: 'rejected' | 'cancelled'): Promise<null> {
+  const reason = resolution === 'cancelled'
+    ? NEVER_REACHED
+    : `not accepted by ${order.venue} after ${intent.attempts} attempts; last error: ${intent.lastError ?? 'none'}`;
+  const record: ExecutionRecord = { kind: 'recovered', attempt: intent.attempts, via: intent.attempts > 0 ? 'lookup' : 'order', found: intent.attempts > 0 ? 'absent' : order.status, resolution };
+  if (!(await finish(d, order, record))) return null;
+  const at = d.ctx.clock.now();
+  await apply(d, order.venue, resolution === 'cancelled'
+    ? { kind: 'cancelled', clientOrderId: order.id, venueOrderId: null, reason, at }
+    : { kind: 'rejected', clientOrderId: order.id, venueOrderId: null, reason, at });
+  return null;
+}
+
+/** An order the trader cancelled while its submit was on the way: the venue holds it, so cancel it there. */
+async function cancelIfWithdrawn(d: AttemptDeps, orderId: string, guard: VenueGuard): Promise<void> {
+  const now = await d.ctx.store.findOrder(orderId);
+  if (!now || (now.status !== 'pending_cancel' && now.status !== 'cancelled')) return;
+  const outcome = await guard.cancel(orderId);
+  d.ctx.log.warn({ orderId, outcome: outcome.outcome }, 'order withdrawn while its submit was in flight; cancel sent to the venue');
+}
+
+async function reschedule(d: AttemptDeps, order: Order, intent: DispatchIntent, reason: string, waitMs: number): Promise<Date | null> {
+  const now = d.ctx.clock.now();
+  const retryAt = new Date(now.getTime() + waitMs);
+  const ok = await writeIntent(d, order, [], {
+    kind: 'update', orderId: order.id, owner: d.owner, attempts: intent.attempts, nextAttemptAt: retryAt, leaseExpiresAt: null,
+    inDoubt: intent.inDoubt, lastError: reason, at: now,
+  });
+  return ok ? retryAt : null;
+}
+
+/** Records `record` and completes the intent. False when the lease is no longer ours. */
+function finish(d: AttemptDeps, order: Order, record: ExecutionRecord): Promise<boolean> {
+  return fenced(d, order, record, { kind: 'complete', orderId: order.id, owner: d.owner });
+}
+
+function fenced(d: AttemptDeps, order: Order, record: ExecutionRecord, write: DispatchIntentWrite): Promise<boolean> {
+  return writeIntent(d, order, [record], write);
+}
+
+async function writeIntent(d: AttemptDeps, order: Order, records: readonly ExecutionRecord[], write: DispatchIntentWrite): Promise<boolean> {
+  // The audit entry carries the time of the decision it records (a retry_at is relative to it).
+  const at = write.kind === 'update' ? write.at : d.ctx.clock.now();
+  const audit = records.map((record) => executionAudit(d.ctx.ids, order, record, at));
+  try {
+    await d.ctx.committer.commit(bookkeeping(order, audit, [write]));
+    return true;
+  } catch (error) {
+    if (error instanceof StoreConflict && error.kind === 'dispatch_lease') {
+      d.ctx.log.warn({ orderId: order.id, owner: d.owner }, 'dispatch lease taken over by another instance; leaving the order to it');
+      return false;
+    }
+    throw error;
+  }
+}
+
+async function apply(d: AttemptDeps, venue: string, report: ExecutionReport): Promise<void> {
+  await d.reports.process(venue, report);
+}

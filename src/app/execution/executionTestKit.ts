@@ -1,0 +1,138 @@
+/**
+ * Test support for the execution core: the order use cases over SQLite in memory, the
+ * simulated exchange behind a fault plan, and an executor whose clock and timers are a
+ * ManualTime the test moves by hand (the exchange delivers at once; only waits are manual).
+ * Used by tests only.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { MemoryBus } from '../../adapters/bus/memory/memoryBus.ts';
+import { openStore } from '../../adapters/store/openStore.ts';
+import { FaultPlan, FaultyVenue, NO_FAULTS, type FaultSettings } from '../../adapters/venues/sim/faults.ts';
+import { ManualTime } from '../../adapters/venues/sim/manualTime.ts';
+import { SimulatedExchange } from '../../adapters/venues/sim/simulatedExchange.ts';
+import type { Order } from '../../domain/order/order.ts';
+import type { OrderStore } from '../../ports/store.ts';
+import { silentLogger } from '../../ports/telemetry.ts';
+import type { Venue } from '../../ports/venue.ts';
+import { venueRegistry, type OrderContext } from '../context.ts';
+import { Dispatcher } from '../dispatch.ts';
+import { ExecutionReportProcessor } from '../executionReports.ts';
+import { GroupCommitter } from '../groupCommit.ts';
+import { KeyedMutex } from '../keyedMutex.ts';
+import { submitOrder, type SubmitOrderInput } from '../submitOrder.ts';
+import { limitOrder } from '../testContext.ts';
+import type { ExecutorOptions } from './executor.ts';
+import { DEFAULT_GUARD_OPTIONS, VenueGuards, type GuardOptions } from './venueGuard.ts';
+
+export interface ExecutionKit {
+  readonly time: ManualTime;
+  readonly store: OrderStore;
+  readonly ctx: OrderContext;
+  readonly sim: SimulatedExchange;
+  readonly venue: FaultyVenue;
+  readonly plan: FaultPlan;
+  readonly reports: ExecutionReportProcessor;
+  readonly dispatcher: Dispatcher;
+  readonly anomalies: string[];
+  /** Another executor on the same store and venue, as a second gateway instance runs one. */
+  dispatcherFor(owner: string, options?: Partial<ExecutorOptions>): Dispatcher;
+  submit(overrides?: Partial<SubmitOrderInput>): Promise<Order>;
+  /** Moves the clock, then waits until every executor has nothing running. */
+  advance(ms: number): Promise<void>;
+  settled(): Promise<void>;
+  auditKinds(orderId: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface KitOptions {
+  readonly faults?: Partial<FaultSettings>;
+  readonly executor?: Partial<ExecutorOptions>;
+  readonly guard?: Partial<GuardOptions>;
+  /** Replaces the venue the executor reaches (a negative control's broken venue). */
+  readonly wrapVenue?: (venue: FaultyVenue) => Venue;
+  readonly realTime?: boolean;
+  readonly muteDroppedOrders?: boolean;
+}
+
+export async function executionKit(options: KitOptions = {}): Promise<ExecutionKit> {
+  const time = new ManualTime('2026-11-21T12:00:00.000Z');
+  const clock = options.realTime ? { now: () => new Date() } : time;
+  const schedule = options.realTime ? undefined : time.schedule;
+  const store = await openStore({ dataDir: '.', sqliteFile: ':memory:' });
+  await store.migrate();
+  const anomalies: string[] = [];
+  let commits = 0;
+  const telemetry = { orderStage() {}, anomaly: (kind: string) => anomalies.push(kind), batchCommitted: () => void (commits += 1) };
+  const sim = new SimulatedExchange({ clock, startPrices: { AAPL: '150', MSFT: '400' }, halfSpreadTicks: 0, journalCapacity: 1_000_000 });
+  const plan = new FaultPlan({ ...NO_FAULTS, ...options.faults });
+  const venue = new FaultyVenue(sim, plan, {
+    hangMs: options.realTime ? 2_000 : 60_000, muteDroppedOrders: options.muteDroppedOrders ?? false, ...(schedule ? { schedule } : {}),
+  });
+  await venue.start();
+  const reached = options.wrapVenue ? options.wrapVenue(venue) : venue;
+  const ctx: OrderContext = {
+    store,
+    committer: new GroupCommitter(store, new MemoryBus(), telemetry, silentLogger),
+    clock,
+    ids: { next: () => uuidv7() },
+    locks: new KeyedMutex(),
+    venues: venueRegistry('sim', [reached]),
+    log: silentLogger,
+    telemetry,
+  };
+  const reports = new ExecutionReportProcessor(ctx);
+  const stopListening = reports.listen('sim', (listener) => venue.onExecutionReport(listener));
+  const guardOptions: GuardOptions = { ...DEFAULT_GUARD_OPTIONS, rate: { ratePerSecond: 1_000_000, burst: 1_000_000 }, ...options.guard };
+  const dispatchers: Dispatcher[] = [];
+  const dispatcherFor = (owner: string, executor: Partial<ExecutorOptions> = {}) => {
+    const guards = new VenueGuards((name) => ctx.venues.get(name), () => guardOptions, clock, schedule ?? ((fn, ms) => {
+      const handle = setTimeout(fn, ms);
+      return () => clearTimeout(handle);
+    }));
+    const dispatcher = new Dispatcher(ctx, reports, {
+      executor: { owner, ...options.executor, ...executor }, guards, clock, random: () => 0.5, ...(schedule ? { schedule } : {}),
+    });
+    dispatchers.push(dispatcher);
+    return dispatcher;
+  };
+  const dispatcher = dispatcherFor('instance-a');
+  // Quiet: nothing committed, sent or started for several turns of the event loop. Work that
+  // waits on the manual clock (a backoff, a paused governor) stays waiting; advance() moves it.
+  const settled = async () => {
+    let last = '';
+    for (let stable = 0; stable < 8;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = `${commits}|${sim.journal().length}|${dispatchers.map((d) => d.executor.inFlight()).join(',')}`;
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+    }
+  };
+  return {
+    time, store, ctx, sim, venue, plan, reports, dispatcher, anomalies, dispatcherFor, settled,
+    async submit(overrides = {}) {
+      const result = await submitOrder(ctx, dispatcher, limitOrder('trader-x', overrides), null);
+      if (!result.ok) throw new Error(`submit refused: ${result.error.code}`);
+      return result.value;
+    },
+    async advance(ms) {
+      const until = time.now().getTime() + ms;
+      await settled();
+      for (let next = time.nextDue(); next && next.getTime() <= until; next = time.nextDue()) {
+        time.advance(next.getTime() - time.now().getTime());
+        await settled();
+      }
+      time.advance(until - time.now().getTime());
+      await settled();
+    },
+    async auditKinds(orderId) {
+      return (await store.listAudit(orderId)).map((row) => row.kind);
+    },
+    async close() {
+      for (const d of dispatchers) d.stop();
+      await settled();
+      stopListening();
+      await venue.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The venue guard: a call with no answer in time is unknown (and counts against the breaker),
+ * an open breaker sends nothing until its half-open probe, a rejection keeps it closed, and a
+ * 429 pauses the venue without counting. cockatiel keeps its own time, so these tests move
+ * vitest's fake clock (Date and timers) instead of sleeping.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { D } from '../../domain/money.ts';
+import { systemClock, systemSchedule } from '../../ports/clock.ts';
+import type { SubmitOutcome, Venue, VenueOrderRequest } from '../../ports/venue.ts';
+import { VenueGuard } from './venueGuard.ts';
+
+const request: VenueOrderRequest = {
+  clientOrderId: 'o-1', account: 'alice', symbol: 'AAPL', side: 'buy', type: 'limit', timeInForce: 'day',
+  quantity: new D(1), limitPrice: new D(100), stopPrice: null,
+};
+
+function scriptedVenue(answers: Array<SubmitOutcome | 'hang'>) {
+  let calls = 0;
+  const venue: Venue = {
+    name: 'scripted', start: async () => {}, close: async () => {}, healthy: () => true, onExecutionReport: () => () => {},
+    cancel: async () => ({ outcome: 'requested' }), lookup: async () => null,
+    submit: () => {
+      const answer = answers[calls++] ?? { outcome: 'accepted', venueOrderId: `V-${calls}` };
+      return answer === 'hang' ? new Promise(() => {}) : Promise.resolve(answer);
+    },
+  };
+  return { venue, calls: () => calls };
+}
+
+const options = { timeoutMs: 1_000, breakerFailures: 2, halfOpenAfterMs: 10_000, rate: { ratePerSecond: 1_000, burst: 1_000 } };
+const send = (guard: VenueGuard) => guard.submit(request, async () => true);
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date('2026-11-21T12:00:00.000Z') });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('venue guard', () => {
+  it('answers unknown when no answer comes in time; two in a row open the breaker, which then sends nothing', async () => {
+    const { venue, calls } = scriptedVenue(['hang', 'hang']);
+    const guard = new VenueGuard(venue, options, systemClock, systemSchedule);
+    const first = send(guard);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await first).toEqual({ outcome: 'unknown', reason: 'no answer from scripted within 1000 ms' });
+    const second = send(guard);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await second).outcome).toBe('unknown');
+    expect(guard.breakerState()).toBe('open');
+
+    expect(await send(guard)).toMatchObject({ outcome: 'not_sent', cause: 'circuit', retryAfterMs: 10_000 });
+    expect(calls()).toBe(2);
+    expect(guard.venue.healthy()).toBe(false);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await send(guard)).toEqual({ outcome: 'accepted', venueOrderId: 'V-3' });
+    expect(guard.breakerState()).toBe('closed');
+  });
+
+  it('keeps the breaker closed on rejections, and on 429s, which pause the venue for their Retry-After instead', async () => {
+    const rejected: SubmitOutcome = { outcome: 'rejected', reason: 'unknown symbol' };
+    const throttled: SubmitOutcome = { outcome: 'unknown', reason: '429 Too Many Requests: retry after 3 s' };
+    const { venue } = scriptedVenue([rejected, rejected, rejected, throttled, throttled]);
+    const guard = new VenueGuard(venue, options, systemClock, systemSchedule);
+    for (let i = 0; i < 3; i += 1) expect(await send(guard)).toEqual(rejected);
+    expect(await send(guard)).toEqual({ ...throttled, retryAfterMs: 3_000 });
+    expect(guard.governor.pausedUntil()).toEqual(new Date('2026-11-21T12:00:03.000Z'));
+    const waiting = send(guard);
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(guard.governor.waiting()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await waiting).outcome).toBe('unknown');
+    expect(guard.breakerState()).toBe('closed');
+  });
+
+  it('sends nothing when the last check before sending refuses', async () => {
+    const { venue, calls } = scriptedVenue([]);
+    const guard = new VenueGuard(venue, options, systemClock, systemSchedule);
+    expect(await guard.submit(request, async () => false)).toMatchObject({ outcome: 'not_sent', cause: 'withheld' });
+    expect(await guard.submit(request, async () => { throw new Error('store down'); })).toMatchObject({ outcome: 'not_sent', cause: 'withheld' });
+    expect(calls()).toBe(0);
+    expect(guard.breakerState()).toBe('closed');
+  });
+});

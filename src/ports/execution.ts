@@ -1,0 +1,122 @@
+/**
+ * The execution core's part of the store: durable dispatch intents (the promise to send an
+ * order to its venue, leased to one executor at a time), venue configurations and routing
+ * rules, and the record of reconciliation runs. It lives in the same database as the orders:
+ * an intent is created in the order's own transaction, and intent writes ride in OrderChanges.
+ * Invariants the store keeps:
+ * - At most one intent per order (primary key), so an order is never queued twice.
+ * - A claim hands an intent to one owner until its lease expires; on PostgreSQL concurrent
+ *   claims skip each other's rows (FOR UPDATE SKIP LOCKED), on SQLite the write lock serialises them.
+ * - An `update` or `complete` applies only while the writer still owns the lease (fencing): a
+ *   paused instance whose lease was taken over gets StoreConflict('dispatch_lease').
+ */
+
+export interface DispatchIntent {
+  readonly orderId: string;
+  readonly venue: string;
+  /** Submits started so far. More than 0 means: look the order up at the venue before sending again. */
+  readonly attempts: number;
+  /** Not claimable before this (backoff after an unknown outcome). */
+  readonly nextAttemptAt: Date;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: Date | null;
+  /** The last attempt's outcome is unknown and no lookup has settled it yet. */
+  readonly inDoubt: boolean;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export type DispatchIntentWrite =
+  /** A new intent, due at `at`. An intent that already exists for the order is left as it is. */
+  | { readonly kind: 'create'; readonly orderId: string; readonly venue: string; readonly at: Date; readonly attempts: number }
+  | {
+      readonly kind: 'update';
+      readonly orderId: string;
+      /** Fencing: applies only while this owner holds the lease. */
+      readonly owner: string;
+      readonly attempts: number;
+      readonly nextAttemptAt: Date;
+      /** null releases the lease. */
+      readonly leaseExpiresAt: Date | null;
+      readonly inDoubt: boolean;
+      readonly lastError: string | null;
+      readonly at: Date;
+    }
+  /** The order's fate is recorded: the intent is done. Fenced like update. */
+  | { readonly kind: 'complete'; readonly orderId: string; readonly owner: string };
+
+export interface DispatchClaim {
+  readonly owner: string;
+  readonly now: Date;
+  readonly leaseMs: number;
+  readonly limit: number;
+}
+
+export interface VenueConfig {
+  readonly name: string;
+  /** Which adapter serves it: `sim`, `sim_http`, or a broker connector's kind. */
+  readonly kind: string;
+  /** Adapter settings (URLs, timeouts, rate, faults). Never secrets: those are stored encrypted elsewhere. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly active: boolean;
+  readonly updatedAt: Date;
+}
+
+/** Routes orders that name no venue. Null matches any symbol (or trader); the most specific rule wins. */
+export interface RoutingRule {
+  readonly id: string;
+  readonly priority: number;
+  readonly symbol: string | null;
+  readonly traderId: string | null;
+  readonly venue: string;
+}
+
+/** One difference reconciliation found between the venue and the store, and what it did about it. */
+export interface DriftItem {
+  readonly kind: string;
+  readonly clientOrderId: string;
+  readonly detail: string;
+}
+
+export interface ReconciliationRun {
+  readonly id: string;
+  readonly venue: string;
+  readonly trigger: 'start' | 'periodic' | 'stream_restored';
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly status: 'ok' | 'failed';
+  readonly examined: number;
+  /** How many differences were found and corrected (or, for orders unknown here, reported). */
+  readonly drift: number;
+  /** The first differences, for people; `drift` is the full count. */
+  readonly details: readonly DriftItem[];
+  /** Where the next run's fillsSince() continues; null when the venue cannot list fills. */
+  readonly fillsCursor: string | null;
+  readonly error: string | null;
+}
+
+export interface ExecutionStore {
+  /** Leases up to `limit` due intents whose lease is free or expired, oldest due first. */
+  claimDispatchIntents(claim: DispatchClaim): Promise<DispatchIntent[]>;
+  /** Frees every lease this owner holds: a restarted instance with a stable id resumes its own work at once. */
+  releaseDispatchLeases(owner: string): Promise<number>;
+  findDispatchIntent(orderId: string): Promise<DispatchIntent | null>;
+  listDispatchIntents(filter: { readonly inDoubt?: boolean; readonly venue?: string; readonly limit: number }): Promise<DispatchIntent[]>;
+  /** Of these orders, the ones whose submit outcome is in doubt. */
+  inDoubtOrderIds(orderIds: readonly string[]): Promise<Set<string>>;
+  countInDoubt(): Promise<number>;
+
+  listVenueConfigs(): Promise<VenueConfig[]>;
+  /** Inserts or replaces one venue's configuration. */
+  putVenueConfig(config: VenueConfig): Promise<void>;
+  listRoutingRules(): Promise<RoutingRule[]>;
+  /** Replaces the whole rule set in one transaction. */
+  replaceRoutingRules(rules: readonly RoutingRule[]): Promise<void>;
+
+  recordReconciliationRun(run: ReconciliationRun): Promise<void>;
+  /** The latest run of each venue. */
+  lastReconciliationRuns(): Promise<ReconciliationRun[]>;
+  /** The fills cursor of the venue's latest successful run. */
+  lastFillsCursor(venue: string): Promise<string | null>;
+}
