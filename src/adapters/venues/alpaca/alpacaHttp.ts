@@ -12,7 +12,7 @@
  * Invariants: the secrets appear only in the two request headers; reasons are scrubbed.
  */
 import type { Clock } from '../../../ports/clock.ts';
-import type { CancelOutcome, SubmitOutcome } from '../../../ports/venue.ts';
+import { VenueThrottled, type CancelOutcome, type SubmitOutcome } from '../../../ports/venue.ts';
 import { scrub, type Secret } from '../credentials.ts';
 
 /** Runs `fn` once after `delayMs` (never synchronously); returns a function that cancels it. */
@@ -119,9 +119,20 @@ export function inDoubt(answer: HttpAnswer): string | null {
   return null;
 }
 
+/** In doubt, with the venue's Retry-After when it gave one (the port's retryAfterMs). */
+function unknown(reason: string, answer: HttpAnswer): { outcome: 'unknown'; reason: string; retryAfterMs?: number } {
+  return answer.answered && answer.retryAfterMs !== null ? { outcome: 'unknown', reason, retryAfterMs: answer.retryAfterMs } : { outcome: 'unknown', reason };
+}
+
+/** A read the venue refused with 429: the port's VenueThrottled, so the gateway waits as told. */
+export function throttled(answer: HttpAnswer, what: string): VenueThrottled | null {
+  if (!answer.answered || answer.status !== 429) return null;
+  return new VenueThrottled(`${what}: ${inDoubt(answer)}`, answer.retryAfterMs ?? 1_000);
+}
+
 export function submitOutcomeOf(answer: HttpAnswer): SubmitOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return { outcome: 'unknown', reason: doubt ?? 'no answer' };
+  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
   const { status, body } = answer;
   if (status >= 200 && status < 300) {
     const order = body as { id?: unknown; status?: unknown } | null;
@@ -138,7 +149,7 @@ export function submitOutcomeOf(answer: HttpAnswer): SubmitOutcome {
 
 export function cancelOutcomeOf(answer: HttpAnswer): CancelOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return { outcome: 'unknown', reason: doubt ?? 'no answer' };
+  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
   const { status, body } = answer;
   if (status >= 200 && status < 300) return { outcome: 'requested' };
   // Documented for DELETE /v2/orders/{id}: 404 not found, 422 "the order status is not cancelable".

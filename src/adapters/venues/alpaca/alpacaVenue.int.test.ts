@@ -42,10 +42,12 @@ describe('alpaca connector', () => {
     expect(rig.logLines.filter((line) => line.includes('refused the stream credentials'))).toHaveLength(1);
   });
 
-  it('given Alpaca answers a lookup with 5xx or not at all, then lookup throws instead of claiming the order is absent', async () => {
+  it('given Alpaca answers a lookup with 5xx or not at all, then lookup throws (VenueThrottled for a 429) instead of claiming the order is absent', async () => {
     rig = await openAlpaca();
     rig.server.injectFault('lookup', { kind: 'status', status: 503 });
     await expect(rig.venue.lookup(uuidv7())).rejects.toBeInstanceOf(AlpacaUnavailable);
+    rig.server.injectFault('lookup', { kind: 'rate_limited', retryAfterSeconds: 3 });
+    await expect(rig.venue.lookup(uuidv7())).rejects.toMatchObject({ name: 'VenueThrottled', retryAfterMs: 3_000 });
     rig.server.injectFault('lookup', { kind: 'hang' });
     const lookup = rig.venue.lookup(uuidv7());
     await eventually(() => expect(rig!.server.heldRequests()).toBe(1));

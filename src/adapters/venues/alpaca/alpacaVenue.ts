@@ -16,12 +16,12 @@ import type {
   CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueOrderRequest, VenueOrderView,
 } from '../../../ports/venue.ts';
 import type { AlpacaConnection } from './alpacaConfig.ts';
-import { AlpacaHttp, alpacaMessage, cancelOutcomeOf, inDoubt, submitOutcomeOf, type HttpAnswer, type Schedule } from './alpacaHttp.ts';
+import { AlpacaHttp, alpacaMessage, cancelOutcomeOf, inDoubt, submitOutcomeOf, throttled, type HttpAnswer, type Schedule } from './alpacaHttp.ts';
 import { TradeUpdatesStream } from './alpacaStream.ts';
 import {
   AlpacaWireError, decimalOf, fillActivitiesOf, orderBody, orderOf, reportOf, viewOf, type AlpacaFillActivity, type AlpacaOrder,
 } from './alpacaWire.ts';
-import { ReportLedger } from './reportLedger.ts';
+import { ReportLedger } from '../reportLedger.ts';
 
 export interface AlpacaVenueOptions {
   readonly connection: AlpacaConnection;
@@ -63,6 +63,8 @@ export class AlpacaVenue implements Venue {
   readonly #stream: TradeUpdatesStream;
   readonly #ledger = new ReportLedger();
   readonly #listeners = new Set<ExecutionReportListener>();
+  readonly #restoredListeners = new Set<() => void>();
+  #listenedBefore = false;
   readonly #clock: Clock;
   readonly #schedule: Schedule;
   readonly #log: Logger;
@@ -125,6 +127,14 @@ export class AlpacaVenue implements Venue {
     this.#listeners.add(subscription);
     return () => {
       this.#listeners.delete(subscription);
+    };
+  }
+
+  /** The stream is back after a break; this connector has already started fetching what it missed. */
+  onStreamRestored(listener: () => void): () => void {
+    this.#restoredListeners.add(listener);
+    return () => {
+      this.#restoredListeners.delete(listener);
     };
   }
 
@@ -193,6 +203,8 @@ export class AlpacaVenue implements Venue {
   }
 
   #okBody(answer: HttpAnswer, what: string): unknown {
+    const slowDown = throttled(answer, what);
+    if (slowDown) throw slowDown;
     const doubt = inDoubt(answer);
     if (doubt !== null || !answer.answered) throw new AlpacaUnavailable(`${what}: ${doubt ?? 'no answer'}`);
     if (answer.status < 200 || answer.status >= 300) throw new AlpacaUnavailable(`${what}: Alpaca ${answer.status}: ${alpacaMessage(answer.body)}`);
@@ -217,6 +229,8 @@ export class AlpacaVenue implements Venue {
   #onListening(): void {
     this.#releaseStart();
     void this.#catchUp();
+    if (this.#listenedBefore) for (const listener of [...this.#restoredListeners]) listener();
+    this.#listenedBefore = true;
   }
 
   /** Looks up every order that may have changed while the stream was away, and reports what was missed. */

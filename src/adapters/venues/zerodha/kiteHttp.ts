@@ -12,7 +12,7 @@
  * Invariants: the access token appears only in the Authorization header; reasons are scrubbed.
  */
 import type { Clock } from '../../../ports/clock.ts';
-import type { CancelOutcome, SubmitOutcome } from '../../../ports/venue.ts';
+import { VenueThrottled, type CancelOutcome, type SubmitOutcome } from '../../../ports/venue.ts';
 import { scrub, type Secret } from '../credentials.ts';
 import { parseKiteJson } from './kiteJson.ts';
 
@@ -132,8 +132,10 @@ export function inDoubt(answer: KiteAnswer): string | null {
   return null;
 }
 
-/** The `data` of a success envelope; throws KiteRefused for a definitive 4xx, KiteUnavailable for anything else. */
+/** The `data` of a success envelope; throws VenueThrottled on 429, KiteRefused on another 4xx, KiteUnavailable otherwise. */
 export function dataOf(answer: KiteAnswer, what: string): unknown {
+  const slowDown = throttled(answer, what);
+  if (slowDown) throw slowDown;
   const doubt = inDoubt(answer);
   if (doubt !== null || !answer.answered) throw new KiteUnavailable(`${what}: ${doubt ?? 'no answer'}`);
   const envelope = answer.body as Envelope | null;
@@ -142,9 +144,20 @@ export function dataOf(answer: KiteAnswer, what: string): unknown {
   return envelope.data;
 }
 
+/** In doubt, with the venue's Retry-After when it gave one (the port's retryAfterMs). */
+function unknown(reason: string, answer: KiteAnswer): { outcome: 'unknown'; reason: string; retryAfterMs?: number } {
+  return answer.answered && answer.retryAfterMs !== null ? { outcome: 'unknown', reason, retryAfterMs: answer.retryAfterMs } : { outcome: 'unknown', reason };
+}
+
+/** A read the venue refused with 429: the port's VenueThrottled, so the gateway waits as told. */
+export function throttled(answer: KiteAnswer, what: string): VenueThrottled | null {
+  if (!answer.answered || answer.status !== 429) return null;
+  return new VenueThrottled(`${what}: ${inDoubt(answer)}`, answer.retryAfterMs ?? 1_000);
+}
+
 export function submitOutcomeOf(answer: KiteAnswer): SubmitOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return { outcome: 'unknown', reason: doubt ?? 'no answer' };
+  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
   const envelope = answer.body as Envelope | null;
   if (answer.status === 200 && envelope?.status === 'success') {
     const orderId = (envelope.data as { order_id?: unknown } | null)?.order_id;
@@ -158,7 +171,7 @@ export function submitOutcomeOf(answer: KiteAnswer): SubmitOutcome {
 
 export function cancelOutcomeOf(answer: KiteAnswer): CancelOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return { outcome: 'unknown', reason: doubt ?? 'no answer' };
+  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
   const envelope = answer.body as Envelope | null;
   if (answer.status === 200 && envelope?.status === 'success') return { outcome: 'requested' };
   if (answer.status >= 400 && answer.status < 500) return { outcome: 'rejected', reason: `Kite ${answer.status} ${kiteMessage(envelope)}` };

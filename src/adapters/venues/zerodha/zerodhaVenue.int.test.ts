@@ -84,13 +84,18 @@ describe('zerodha connector', () => {
     expect(rig.server.book.orders).toHaveLength(0);
   });
 
-  it('given an order book Kite cannot serve, then submit sends nothing and says unknown; lookup throws', async () => {
+  it('given an order book Kite cannot serve, then submit sends nothing and says unknown; lookup throws (VenueThrottled for a 429)', async () => {
     rig = await openZerodha();
     rig.server.injectFault('orders', { kind: 'status', status: 502, errorType: 'NetworkException' });
     expect(await rig.venue.submit(limitOrder(uuidv7(), '1'))).toMatchObject({ outcome: 'unknown', reason: expect.stringMatching(/nothing was sent/) });
     expect(rig.server.book.orders).toHaveLength(0);
+    rig.server.injectFault('orders', { kind: 'rate_limited', retryAfterSeconds: 4 });
+    expect(await rig.venue.submit(limitOrder(uuidv7(), '1'))).toMatchObject({ outcome: 'unknown', retryAfterMs: 4_000 });
+    expect(rig.server.book.orders).toHaveLength(0);
     rig.server.injectFault('orders', { kind: 'status', status: 503 });
     await expect(rig.venue.lookup(uuidv7())).rejects.toThrow(/503/);
+    rig.server.injectFault('orders', { kind: 'rate_limited', retryAfterSeconds: 2 });
+    await expect(rig.venue.lookup(uuidv7())).rejects.toMatchObject({ name: 'VenueThrottled', retryAfterMs: 2_000 });
   });
 
   it('given an id older than today in IST, when the day book lacks it, then lookup throws rather than claim absence', async () => {

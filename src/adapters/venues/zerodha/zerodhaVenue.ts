@@ -15,14 +15,16 @@
  */
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
-import type {
-  CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueOrderRequest, VenueOrderView,
+import {
+  VenueThrottled, type CancelOutcome, type ExecutionReport, type ExecutionReportListener, type SubmitOutcome, type Venue,
+  type VenueOrderRequest, type VenueOrderView,
 } from '../../../ports/venue.ts';
 import { cancelOutcomeOf, KiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf, type Schedule } from './kiteHttp.ts';
 import { KiteReads } from './kiteReads.ts';
+import { ValidationWaits } from './kiteValidation.ts';
 import { OrderUpdateStream } from './kiteStream.ts';
 import { carriesTag, isAcknowledged, istDayStart, orderOf, placeForm, reasonOf, tagFor, uuidV7Time, type KiteOrder } from './kiteWire.ts';
-import { ReportLedger } from './reportLedger.ts';
+import { ReportLedger } from '../reportLedger.ts';
 import type { ZerodhaConnection } from './zerodhaConfig.ts';
 
 export interface ZerodhaVenueOptions {
@@ -59,9 +61,10 @@ export class ZerodhaVenue implements Venue {
   readonly #submitting = new Set<string>();
   /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
   readonly #syncs = new Map<string, Promise<void>>();
-  /** Wakes a submit waiting on validation when the stream reports on its order. */
-  readonly #confirmWaiters = new Map<string, () => void>();
+  readonly #validations: ValidationWaits;
   readonly #listeners = new Set<ExecutionReportListener>();
+  readonly #restoredListeners = new Set<() => void>();
+  #connectedBefore = false;
   readonly #clock: Clock;
   readonly #schedule: Schedule;
   readonly #log: Logger;
@@ -82,6 +85,9 @@ export class ZerodhaVenue implements Venue {
       schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     this.#reads = new KiteReads(this.#http, this.#clock);
+    this.#validations = new ValidationWaits(this.#reads, this.#schedule, {
+      timeoutMs: options.confirmTimeoutMs ?? 5_000, pollMs: options.confirmPollMs ?? 250,
+    });
     this.#stream = new OrderUpdateStream({
       url: connection.streamUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
       schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
@@ -91,6 +97,8 @@ export class ZerodhaVenue implements Venue {
       onConnected: () => {
         this.#releaseStart();
         void this.#catchUp();
+        if (this.#connectedBefore) for (const listener of [...this.#restoredListeners]) listener();
+        this.#connectedBefore = true;
       },
       onRefused: () => {
         this.#refused = true;
@@ -113,7 +121,7 @@ export class ZerodhaVenue implements Venue {
     this.#closed = true;
     this.#stream.close();
     this.#releaseStart();
-    for (const wake of this.#confirmWaiters.values()) wake();
+    this.#validations.wakeAll();
   }
 
   healthy(): boolean {
@@ -125,6 +133,14 @@ export class ZerodhaVenue implements Venue {
     this.#listeners.add(subscription);
     return () => {
       this.#listeners.delete(subscription);
+    };
+  }
+
+  /** The stream is back after a break; this connector has already started fetching what it missed. */
+  onStreamRestored(listener: () => void): () => void {
+    this.#restoredListeners.add(listener);
+    return () => {
+      this.#restoredListeners.delete(listener);
     };
   }
 
@@ -144,6 +160,7 @@ export class ZerodhaVenue implements Venue {
       } catch (error) {
         // Nothing was sent either way; a refused session (TokenException) is fatal, a flaky read is not.
         if (error instanceof KiteRefused) return { outcome: 'rejected', reason: error.message };
+        if (error instanceof VenueThrottled) return { outcome: 'unknown', reason: `nothing was sent: ${error.message}`, retryAfterMs: error.retryAfterMs };
         return { outcome: 'unknown', reason: `could not read Kite's order book for an earlier order with this id, so nothing was sent: ${(error as Error).message}` };
       }
       if (existing) {
@@ -194,37 +211,11 @@ export class ZerodhaVenue implements Venue {
   /** Waits, bounded, for a placed order to pass validation: open (accepted), refused (rejected) or still unknown. */
   async #confirm(clientOrderId: string, orderId: string): Promise<SubmitOutcome> {
     this.#track(clientOrderId, orderId);
-    let timedOut = false;
-    const cancelDeadline = this.#schedule(() => {
-      timedOut = true;
-      this.#confirmWaiters.get(orderId)?.();
-    }, this.#options.confirmTimeoutMs ?? 5_000);
-    try {
-      for (;;) {
-        const state = await this.#reads.currentState(orderId).catch(() => null);
-        if (state?.status === 'REJECTED') {
-          this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
-          return { outcome: 'rejected', reason: `Kite refused the order after taking it: ${reasonOf(state)}` };
-        }
-        if (state && isAcknowledged(state.status)) {
-          this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
-          return { outcome: 'accepted', venueOrderId: orderId };
-        }
-        if (timedOut || this.#closed) {
-          return { outcome: 'unknown', reason: `Kite took the order as ${orderId} but did not confirm it was open in time; look it up` };
-        }
-        await new Promise<void>((wake) => {
-          const cancelPoll = this.#schedule(wake, this.#options.confirmPollMs ?? 250);
-          this.#confirmWaiters.set(orderId, () => {
-            cancelPoll();
-            wake();
-          });
-        });
-      }
-    } finally {
-      cancelDeadline();
-      this.#confirmWaiters.delete(orderId);
-    }
+    const state = await this.#validations.settled(orderId, () => this.#closed);
+    if (state === null) return { outcome: 'unknown', reason: `Kite took the order as ${orderId} but did not confirm it was open in time; look it up` };
+    this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
+    if (state.status === 'REJECTED') return { outcome: 'rejected', reason: `Kite refused the order after taking it: ${reasonOf(state)}` };
+    return { outcome: 'accepted', venueOrderId: orderId };
   }
 
   #track(clientOrderId: string, orderId: string | null = null): void {
@@ -240,7 +231,7 @@ export class ZerodhaVenue implements Venue {
       this.#log.warn({ venue: this.name, err: (error as Error).message }, 'Kite order update not understood; skipped');
       return;
     }
-    this.#confirmWaiters.get(order.order_id)?.();
+    this.#validations.wake(order.order_id);
     const clientOrderId = [order.tag, ...(order.tags ?? [])].map((tag) => tag && this.#clientOrderIdByTag.get(tag)).find(Boolean);
     if (!clientOrderId) return;
     this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));

@@ -1,5 +1,5 @@
 /**
- * What this connector has already told the gateway about each order it tracks, so a report
+ * What a broker connector has already told the gateway about each order it tracks, so a report
  * reaches listeners once however it arrived: live on the stream, or fetched after a reconnect.
  * It also names the orders to fetch after a reconnect: every order submitted, looked up or
  * reported in this process that is not known to be finished.
@@ -7,9 +7,8 @@
  * a finished order is never fetched again. Memory only, and bounded: the oldest finished orders
  * are forgotten first (a late repeat of their reports would reach the gateway, which dedupes).
  * After a restart the gateway's own recovery looks its working orders up, tracking them again.
- * (The Zerodha connector keeps an identical ledger; both belong in a shared venues module.)
  */
-import type { ExecutionReport, VenueOrderView } from '../../../ports/venue.ts';
+import type { ExecutionReport, VenueOrderView } from '../../ports/venue.ts';
 
 interface Entry {
   venueOrderId: string | null;
