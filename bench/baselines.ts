@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { measureQuietly, type NoisePolicy } from './cpu.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface CommitLoop {
@@ -20,6 +21,11 @@ export interface CommitLoop {
   readonly commits: number;
   readonly perSecond: number;
   readonly commitLatencyMs: LatencySummary;
+  /** The bench process (the loop itself; on SQLite also the commits). */
+  readonly benchCpuPercent?: number;
+  readonly databaseCpuPercent?: number;
+  readonly otherCpuPercent?: number;
+  readonly attempts?: number;
 }
 
 const COLUMNS = `id text PRIMARY KEY, trader_id text NOT NULL, symbol text NOT NULL, side text NOT NULL,
@@ -42,7 +48,7 @@ export function sqliteCommitLoop(dataDir: string, seconds: number): CommitLoop {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.exec(`CREATE TABLE bench_commits (${COLUMNS}) STRICT`);
+    sqlite.exec(`CREATE TABLE IF NOT EXISTS bench_commits (${COLUMNS}) STRICT`);
     const begin = sqlite.prepare('BEGIN IMMEDIATE');
     const insert = sqlite.prepare(`INSERT INTO bench_commits VALUES (${INSERT_PLACEHOLDERS(false)})`);
     const commit = sqlite.prepare('COMMIT');
@@ -89,4 +95,34 @@ export async function postgresCommitLoop(url: string, clients: number, seconds: 
   } finally {
     await Promise.all(connections.map((client) => client.end()));
   }
+}
+
+/**
+ * The loops for one store: SQLite from one connection; PostgreSQL from one client and from
+ * as many clients as each intake connection count. Each is taken again if other programs
+ * disturbed it (see cpu.ts).
+ */
+export async function measureCommitLoops(
+  store: { readonly kind: 'sqlite'; readonly dataDir: string } | { readonly kind: 'postgres'; readonly url: string; readonly clients: readonly number[] },
+  seconds: number,
+  noise: NoisePolicy,
+  log: (line: string) => void,
+): Promise<CommitLoop[]> {
+  const plans = store.kind === 'sqlite'
+    ? [{ clients: 1, run: async () => sqliteCommitLoop(store.dataDir, seconds) }]
+    : [...new Set([1, ...store.clients])].map((clients) => ({ clients, run: () => postgresCommitLoop(store.url, clients, seconds) }));
+  const loops: CommitLoop[] = [];
+  for (const plan of plans) {
+    const measured = await measureQuietly(noise, null, `${store.kind} commit loop, ${plan.clients} client(s)`, log, plan.run);
+    const loop: CommitLoop = {
+      ...measured.result,
+      benchCpuPercent: measured.self,
+      databaseCpuPercent: measured.database,
+      otherCpuPercent: measured.others,
+      attempts: measured.attempts,
+    };
+    log(`  ${loop.clients} client(s): ${loop.perSecond.toFixed(0)} commits/s, p50 ${loop.commitLatencyMs.p50.toFixed(2)} ms, p99 ${loop.commitLatencyMs.p99.toFixed(2)} ms`);
+    loops.push(loop);
+  }
+  return loops;
 }

@@ -3,9 +3,10 @@
  * PostgreSQL database and one bus; `subscribers` sockets are spread so that every trader has
  * sockets on every instance. One sample at a time (paced, never overlapping), the bench places
  * a resting order through instance 0, waits until every socket of the trader has its
- * order.acked, asks instance 0 for a fill and times order.filled on:
- * - the trader's first socket on instance 0 (local: the committing instance's fast path), and
- * - its first socket on instance 1 (remote: through the bus),
+ * order.acked, asks for a fill (of the instance whose simulated exchange holds the order,
+ * which commits it) and times order.filled on:
+ * - the trader's first socket on that instance (local), and
+ * - its first socket on another instance (remote),
  * each from the event's own `timestamp` (the execution at the simulated exchange; millisecond
  * resolution, truncated, so up to 1 ms high) and from just before the fill request was written;
  * and the last socket of the trader anywhere. Every socket must get the event, every sample.
@@ -167,18 +168,28 @@ export async function measureFanout(plan: FanoutPlan, gateway: (instance: number
       const orderId = placed.json.id as string;
       await deliveries.wait(`${orderId} order.acked`, socketsOf(trader), 10_000);
 
+      // Any instance may have dispatched the order, to its own simulated exchange: the fill is
+      // asked of each in turn until the one holding it answers; that one commits the fill.
       wallNow = wallClock();
-      const sent = wallNow();
-      const filled = await post(agent, `${entry}/api/v1/orders/${orderId}/simulate_fill`, tokens[trader]!, JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
-      if (filled.status !== 200) throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
+      let sent = 0;
+      let filler = -1;
+      for (let candidate = 0; candidate < plan.instances && filler < 0; candidate += 1) {
+        sent = wallNow();
+        const filled = await post(agent, `${gateways[candidate]!.url}/api/v1/orders/${orderId}/simulate_fill`, tokens[trader]!,
+          JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
+        if (filled.status === 200) filler = candidate;
+        else if (filled.json?.code !== 'order_not_at_venue') throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
+      }
+      if (filler < 0) throw new Error(`no instance holds order ${orderId} at its simulated exchange`);
       const arrival = await deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 10_000);
       if (i < plan.warmupSamples) continue;
       const executed = Date.parse(arrival.timestamp);
-      local.execution.push(arrival.firstOn[0]! - executed);
-      local.request.push(arrival.firstOn[0]! - sent);
+      local.execution.push(arrival.firstOn[filler]! - executed);
+      local.request.push(arrival.firstOn[filler]! - sent);
       if (plan.instances > 1) {
-        remote.execution.push(arrival.firstOn[1]! - executed);
-        remote.request.push(arrival.firstOn[1]! - sent);
+        const other = (filler + 1) % plan.instances;
+        remote.execution.push(arrival.firstOn[other]! - executed);
+        remote.request.push(arrival.firstOn[other]! - sent);
       }
       last.push(arrival.last - sent);
       await sleep(plan.paceMs);

@@ -11,7 +11,8 @@
  */
 import autocannon, { type Request } from 'autocannon';
 import { signToken } from '../src/http/auth.ts';
-import { cpuDuring, rssKiB, startBareServer, startGatewayProcess, type Child, type GatewayOptions } from './processes.ts';
+import { measureQuietly, type CpuUse, type NoisePolicy } from './cpu.ts';
+import { rssKiB, startBareServer, startGatewayProcess, type Child, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface LoadRun {
@@ -26,8 +27,12 @@ export interface LoadRun {
 export interface CpuShare {
   readonly serverCpuPercent: number;
   readonly loadGeneratorCpuPercent: number;
+  /** PostgreSQL's processes (0 on SQLite, where the store runs inside the gateway). */
+  readonly databaseCpuPercent: number;
   /** Every other process on the machine: noise, when it is not near 0. */
   readonly otherCpuPercent: number;
+  /** How many times the run was taken because other programs disturbed it. */
+  readonly attempts: number;
 }
 
 /** The gateway's own group-commit telemetry over the measured run (from /metrics). */
@@ -53,6 +58,7 @@ export interface LoadPlan {
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly traders: number;
+  readonly noise: NoisePolicy;
 }
 
 /** Buy limits well under the simulated exchange's start prices (tick 0.01): they rest and never fill. */
@@ -118,11 +124,13 @@ export function runLoad(url: string, requests: Request[], connections: number, s
   });
 }
 
-/** Runs the load and measures the CPU the server and this process (autocannon) used meanwhile. */
-async function withCpu(pid: number, load: () => Promise<LoadRun>): Promise<ServerLoadRun> {
-  const { result, server, self, others } = await cpuDuring(pid, load);
-  return { ...result, serverCpuPercent: server, loadGeneratorCpuPercent: self, otherCpuPercent: others };
-}
+const cpuShare = (use: CpuUse & { attempts: number }): CpuShare => ({
+  serverCpuPercent: use.server,
+  loadGeneratorCpuPercent: use.self,
+  databaseCpuPercent: use.database,
+  otherCpuPercent: use.others,
+  attempts: use.attempts,
+});
 
 interface CommitCounters {
   readonly changes: number;
@@ -183,13 +191,17 @@ export async function measureGatewayIntake(
     try {
       const tokens = await tokensFor(options.jwtSecret, traderIds(plan.traders));
       const requests = orderRequests(tokens);
-      const warmup = plan.warmupSeconds > 0 ? await runLoad(gateway.url, requests, connections, plan.warmupSeconds) : null;
-      const before = await commitCounters(gateway);
-      const run = await withCpu(gateway.pid, () => runLoad(gateway.url, requests, connections, plan.seconds));
-      const commits = commitActivity(before, await commitCounters(gateway), run.seconds);
+      let answered = plan.warmupSeconds > 0 ? (await runLoad(gateway.url, requests, connections, plan.warmupSeconds)).completed : 0;
+      const measured = await measureQuietly(plan.noise, gateway.pid, `gateway at ${connections} connections`, log, async () => {
+        const before = await commitCounters(gateway);
+        const load = await runLoad(gateway.url, requests, connections, plan.seconds);
+        answered += load.completed;
+        return { load, commits: commitActivity(before, await commitCounters(gateway), load.seconds) };
+      });
+      const { load, commits } = measured.result;
+      const run = { ...load, ...cpuShare(measured) };
       const rssKiBAfter = rssKiB(gateway.pid);
       const stored = await storedOrders(gateway, tokens);
-      const answered = run.completed + (warmup?.completed ?? 0);
       if (stored < answered) throw new Error(`the gateway answered 201 to ${answered} orders but stores only ${stored}`);
       runs.push({ ...run, storedOrders: stored, rssKiBAfter, commits });
       log(`  gateway  ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} orders/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, ` +
@@ -209,7 +221,9 @@ export async function measureBareIntake(plan: LoadPlan, secret: string, log: (li
     const runs: ServerLoadRun[] = [];
     for (const connections of plan.connections) {
       if (plan.warmupSeconds > 0) await runLoad(server.url, requests, connections, plan.warmupSeconds);
-      const run = await withCpu(server.pid, () => runLoad(server.url, requests, connections, plan.seconds));
+      const measured = await measureQuietly(plan.noise, server.pid, `bare server at ${connections} connections`, log,
+        () => runLoad(server.url, requests, connections, plan.seconds));
+      const run = { ...measured.result, ...cpuShare(measured) };
       runs.push(run);
       log(`  bare     ${String(connections).padStart(3)} conn: ${run.perSecond.toFixed(0)} req/s, p50 ${run.latencyMs.p50.toFixed(2)} ms, ` +
         `p99 ${run.latencyMs.p99.toFixed(2)} ms; server CPU ${run.serverCpuPercent.toFixed(0)} %`);

@@ -5,7 +5,7 @@
  * end, on failure and on Ctrl-C) finds it; a child still alive when the bench process exits
  * is killed from the 'exit' handler.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BENCH_DB = 'ordergate_bench';
+/** Per bench process, so two benches running at once never drop each other's database. */
+export const BENCH_DB = `ordergate_bench_${process.pid}`;
 
 export interface Child {
   readonly name: string;
@@ -67,45 +68,6 @@ export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]);
-}
-
-const CLOCK_TICKS_PER_SECOND = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** CPU seconds the whole machine has spent busy (steal included: a neighbour took it from us), from /proc/stat. */
-export function machineBusySeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * CPU used while `work` ran, in % of one core: by process `pid`, by this process, and by
- * everything else on the machine (other programs compete for the same cores and skew the figures).
- */
-export async function cpuDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; server: number; self: number; others: number }> {
-  const started = performance.now();
-  const server = cpuSeconds(pid);
-  const machine = machineBusySeconds();
-  const self = process.cpuUsage();
-  const result = await work();
-  const seconds = (performance.now() - started) / 1000;
-  const selfUsed = process.cpuUsage(self);
-  const percent = (cpu: number) => (100 * cpu) / seconds;
-  const serverPercent = percent(cpuSeconds(pid) - server);
-  const selfPercent = percent((selfUsed.user + selfUsed.system) / 1e6);
-  return { result, server: serverPercent, self: selfPercent, others: Math.max(0, percent(machineBusySeconds() - machine) - serverPercent - selfPercent) };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -197,6 +159,10 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Chil
       ORDERGATE_JWT_SECRET: options.jwtSecret,
       ORDERGATE_LOG_LEVEL: 'warn',
       ORDERGATE_RATE_LIMIT_PER_MIN: '1000000',
+      // The venue throttle protects a real venue; left at its default it would hold acks back
+      // and hide what dispatching every order costs the gateway.
+      ORDERGATE_VENUE_RATE_PER_SEC: '1000000',
+      ORDERGATE_VENUE_BURST: '1000000',
       // Every risk check runs; the cash covers the whole run, so none of them denies a bench order.
       ORDERGATE_DEMO_CASH: '1000000000000',
       // No reference-price walk: resting orders stay resting, and fills happen only when asked.

@@ -9,8 +9,6 @@ import type { GatewayIntakeRun, ServerLoadRun } from './intake.ts';
 import { round } from './stats.ts';
 import type { WebSocketResult } from './websocketLatency.ts';
 
-/** CPU % of one core that other programs may use during a run before the table warns. */
-const NOISE_PERCENT = 15;
 
 export const GOALS = { intakeShareOfBareAt64: 0.5, fillToWebSocketP99Ms: 5 } as const;
 
@@ -102,15 +100,32 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
 }
 
+const maxNoise = (results: Results) => (results.options['noise'] as { maxOthersPercent: number } | undefined)?.maxOthersPercent ?? 15;
+
+/** The measurements during which other programs used more CPU than the noise policy allows. */
+function disturbed(results: Results): string[] {
+  const limit = maxNoise(results);
+  const over = (others: number | undefined) => others !== undefined && others > limit;
+  const at = (others: number) => `${num(others)} %`;
+  return [
+    ...(results.gatewayIntake ?? []).filter((run) => over(run.otherCpuPercent)).map((run) => `gateway at ${run.connections} conn (${at(run.otherCpuPercent)})`),
+    ...(results.bareIntake ?? []).filter((run) => over(run.otherCpuPercent)).map((run) => `bare at ${run.connections} conn (${at(run.otherCpuPercent)})`),
+    ...(results.commitLoops ?? []).filter((loop) => over(loop.otherCpuPercent)).map((loop) => `commit loop ${loop.clients} client(s) (${at(loop.otherCpuPercent!)})`),
+    ...(results.websocket && over(results.websocket.otherCpuPercent) ? [`fill samples (${at(results.websocket.otherCpuPercent)})`] : []),
+  ];
+}
+
 export function renderTable(results: Results): string {
   const d = derived(results);
   const m = results.machine;
+  const changed = ((results.source['changedFiles'] ?? []) as string[]).length;
+  const postgres = results.store === 'postgres';
   const out: string[] = [
     '',
     `ordergate bench · store ${results.store} · ${results.date}`,
     `${m['cpuModel']} · ${m['cores']} cores · node ${m['node']} · data on ${m['dataDirFilesystem']}`,
     `store: ${Object.entries(results.storeSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-    `source: ${results.source['commit']}${(results.source['changedFiles'] ?? []).length > 0 ? ` + uncommitted changes in ${(results.source['changedFiles'] as string[]).join(', ')}` : ''}`,
+    `source: commit ${results.source['commit']}${changed > 0 ? ` + ${changed} uncommitted file(s) in src/ (listed in the JSON)` : ''}`,
   ];
   const o = results.options;
   if (results.gatewayIntake) {
@@ -124,17 +139,17 @@ export function renderTable(results: Results): string {
           share === undefined ? '–' : `${num(share * 100, 1)} %`];
       })));
     out.push('', '  where the gateway\'s time went (100 % CPU = one core; the machine has ' + m['cores'] + ')');
-    out.push(table(['conn', 'gateway CPU', 'autocannon CPU', 'other programs', 'bare server CPU', 'commits/s', 'changes/commit', 'ms/commit', 'in commit'],
-      results.gatewayIntake.map((g) => {
-        const bare = results.bareIntake?.find((run) => run.connections === g.connections);
-        return [String(g.connections), `${num(g.serverCpuPercent)} %`, `${num(g.loadGeneratorCpuPercent)} %`, `${num(g.otherCpuPercent)} %`,
-          bare ? `${num(bare.serverCpuPercent)} %` : '–',
-          num(g.commits.transactions / g.seconds), num(g.commits.meanBatchSize, 1), ms(g.commits.meanTransactionMs), `${num(g.commits.shareOfWallTime * 100)} %`];
-      })));
-    const noisy = [...results.gatewayIntake, ...(results.bareIntake ?? [])].filter((run) => run.otherCpuPercent > NOISE_PERCENT);
-    if (noisy.length > 0) {
-      out.push(`  WARNING: other programs used up to ${num(Math.max(...noisy.map((run) => run.otherCpuPercent)))} % CPU during ${noisy.length} run(s); those figures are low`);
-    }
+    const perRequest = (run: ServerLoadRun) => `${num((10_000 * (run.serverCpuPercent + run.databaseCpuPercent)) / run.perSecond)} µs`;
+    const percent = (value: number) => `${num(value)} %`;
+    out.push(table(['conn', 'gateway CPU', ...(postgres ? ['postgres CPU'] : []), 'CPU/order', 'bare CPU', 'CPU/req', 'autocannon', 'other programs',
+      'commits/s', 'changes/commit', 'ms/commit', 'in commit'],
+    results.gatewayIntake.map((g) => {
+      const bare = results.bareIntake?.find((run) => run.connections === g.connections);
+      return [String(g.connections), percent(g.serverCpuPercent), ...(postgres ? [percent(g.databaseCpuPercent)] : []), perRequest(g),
+        bare ? percent(bare.serverCpuPercent) : '–', bare ? perRequest(bare) : '–', percent(g.loadGeneratorCpuPercent), percent(g.otherCpuPercent),
+        num(g.commits.transactions / g.seconds), num(g.commits.meanBatchSize, 1), ms(g.commits.meanTransactionMs), percent(g.commits.shareOfWallTime * 100)];
+    })));
+    out.push(`  CPU/order counts the gateway${postgres ? ' and PostgreSQL' : ''}; "in commit" is the share of wall time spent inside store.commit()`);
     const goal = d.goals.intakeShareOfBareAt64;
     if (goal.actual !== null) out.push(`  goal gateway/bare ≥ ${goal.goal * 100} % at 64 connections: ${goal.met ? 'met' : 'NOT met'} (${num(goal.actual * 100, 1)} %)`);
   }
@@ -161,13 +176,18 @@ export function renderTable(results: Results): string {
       ['    … to the trader\'s last socket', ms(ws.lastSubscriberFromRequestMs.p50), ms(ws.lastSubscriberFromRequestMs.p99), ms(ws.lastSubscriberFromRequestMs.max)],
     ]));
     const goal = d.goals.fillToWebSocketP99Ms;
-    out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}; during the samples the gateway used ${num(ws.gatewayCpuPercent)} % CPU, other programs ${num(ws.otherCpuPercent)} %` +
-      (ws.otherCpuPercent > NOISE_PERCENT ? ' (WARNING: figures skewed by other programs)' : ''));
+    out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}; during the samples the gateway used ${num(ws.gatewayCpuPercent)} % CPU` +
+      `${postgres ? `, PostgreSQL ${num(ws.databaseCpuPercent)} %` : ''}, other programs ${num(ws.otherCpuPercent)} %`);
     out.push(`  gateway RSS ${num(ws.rssKiBBefore / 1024, 1)} MiB → ${num(ws.rssKiBAfter / 1024, 1)} MiB with ${ws.subscribers} sockets open (${num(ws.rssKiBPerSubscriber, 1)} KiB each; opened in ${num(ws.openSeconds, 2)} s)`);
   }
   if (results.gatewayIntake) {
     out.push('', `  gateway RSS after each intake run: ${results.gatewayIntake.map((g) => `${g.connections} conn ${num(g.rssKiBAfter / 1024, 0)} MiB`).join(', ')}; ` +
       `orders stored ≥ 201s received: ${results.gatewayIntake.map((g) => num(g.storedOrders)).join(', ')}`);
+  }
+  const noisy = disturbed(results);
+  if (noisy.length > 0) {
+    out.push('', `WARNING: other programs on this machine used more than ${maxNoise(results)} % CPU (of one core) during: ${noisy.join('; ')}.`,
+      '         Those figures understate what the gateway and the baselines can do; run again on a quiet machine.');
   }
   return out.join('\n');
 }

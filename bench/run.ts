@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { postgresCommitLoop, sqliteCommitLoop, type CommitLoop } from './baselines.ts';
+import { measureCommitLoops } from './baselines.ts';
+import type { NoisePolicy } from './cpu.ts';
 import { measureBareIntake, measureGatewayIntake, type LoadPlan } from './intake.ts';
 import {
   cleanup, freshPostgresDatabase, postgresSettings, PROJECT_ROOT, temporaryDirectory,
@@ -34,7 +35,10 @@ const USAGE = `usage: npm run bench -- [options]
   --pace-ms MS               pause between samples (default 10)
   --phases a,b               any of ${PHASES.join(',')} (default all)
   --pg-url URL               an existing PostgreSQL database to administer from (default postgres://postgres@127.0.0.1:5432/test)
-  --cpu-prof                 write a V8 CPU profile of each intake gateway to bench/results/profiles/`;
+  --cpu-prof                 write a V8 CPU profile of each intake gateway to bench/results/profiles/
+  --max-noise P              CPU % of one core other programs may use during a measurement (default 15)
+  --attempts N               measure at most N times while other programs exceed it (default 3)
+  --quiet-wait S             wait up to S seconds for a quiet machine before each measurement (default 30)`;
 
 function options() {
   const { values } = parseArgs({
@@ -52,6 +56,9 @@ function options() {
       phases: { type: 'string', default: PHASES.join(',') },
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
       'cpu-prof': { type: 'boolean', default: false },
+      'max-noise': { type: 'string', default: '15' },
+      attempts: { type: 'string', default: '3' },
+      'quiet-wait': { type: 'string', default: '30' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -82,6 +89,11 @@ function options() {
     phases: new Set(phases as Phase[]),
     pgUrl: values['pg-url'],
     cpuProf: values['cpu-prof'],
+    noise: {
+      maxOthersPercent: positive('max-noise', values['max-noise']),
+      attempts: Math.trunc(positive('attempts', values.attempts)),
+      quietWaitSeconds: positive('quiet-wait', values['quiet-wait'], true),
+    } satisfies NoisePolicy,
   };
 }
 
@@ -121,10 +133,10 @@ async function main(): Promise<void> {
     options: {
       duration: opts.duration, warmup: opts.warmup, connections: opts.connections, traders: opts.traders,
       commitSeconds: opts.commitSeconds, subscribers: opts.subscribers, wsTraders: opts.wsTraders,
-      samples: opts.samples, paceMs: opts.paceMs, phases: [...opts.phases],
+      samples: opts.samples, paceMs: opts.paceMs, phases: [...opts.phases], noise: opts.noise,
     },
   };
-  const plan: LoadPlan = { connections: opts.connections, seconds: opts.duration, warmupSeconds: opts.warmup, traders: opts.traders };
+  const plan: LoadPlan = { connections: opts.connections, seconds: opts.duration, warmupSeconds: opts.warmup, traders: opts.traders, noise: opts.noise };
 
   if (opts.phases.has('intake')) {
     log(`durable intake through the gateway (${opts.store})`);
@@ -136,20 +148,15 @@ async function main(): Promise<void> {
   }
   if (opts.phases.has('commit')) {
     log(`baseline B: raw commit loop (${opts.store})`);
-    const loops: CommitLoop[] = [];
-    if (opts.store === 'sqlite') {
-      loops.push(sqliteCommitLoop(scratch, opts.commitSeconds));
-    } else {
-      const url = await freshPostgresDatabase(opts.pgUrl);
-      for (const clients of new Set([1, ...opts.connections])) loops.push(await postgresCommitLoop(url, clients, opts.commitSeconds));
-    }
-    for (const loop of loops) log(`  ${loop.clients} client(s): ${loop.perSecond.toFixed(0)} commits/s, p50 ${loop.commitLatencyMs.p50.toFixed(2)} ms`);
-    results.commitLoops = loops;
+    const store = opts.store === 'sqlite'
+      ? { kind: 'sqlite' as const, dataDir: scratch }
+      : { kind: 'postgres' as const, url: await freshPostgresDatabase(opts.pgUrl), clients: opts.connections };
+    results.commitLoops = await measureCommitLoops(store, opts.commitSeconds, opts.noise, log);
   }
   if (opts.phases.has('websocket')) {
     log(`fill → WebSocket latency with ${opts.subscribers} subscribers`);
     results.websocket = await measureFillLatency(
-      { subscribers: opts.subscribers, traders: opts.wsTraders, samples: opts.samples, warmupSamples: 20, paceMs: opts.paceMs },
+      { subscribers: opts.subscribers, traders: opts.wsTraders, samples: opts.samples, warmupSamples: 20, paceMs: opts.paceMs, noise: opts.noise },
       prepare, log);
   }
 

@@ -14,7 +14,8 @@
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { restingOrderBody, tokensFor, traderIds } from './intake.ts';
-import { cpuDuring, rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
+import { measureQuietly, type NoisePolicy } from './cpu.ts';
+import { rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface WebSocketPlan {
@@ -23,6 +24,7 @@ export interface WebSocketPlan {
   readonly samples: number;
   readonly warmupSamples: number;
   readonly paceMs: number;
+  readonly noise: NoisePolicy;
 }
 
 export interface WebSocketResult {
@@ -37,7 +39,9 @@ export interface WebSocketResult {
   readonly fromRequestMs: LatencySummary;
   readonly lastSubscriberFromRequestMs: LatencySummary;
   readonly gatewayCpuPercent: number;
+  readonly databaseCpuPercent: number;
   readonly otherCpuPercent: number;
+  readonly attempts: number;
 }
 
 interface Arrival {
@@ -210,7 +214,7 @@ export async function measureFillLatency(plan: WebSocketPlan, prepare: () => Pro
     log(`  ${plan.subscribers} subscribers open in ${openSeconds.toFixed(2)} s; gateway RSS ${(rssKiBBefore / 1024).toFixed(1)} → ${(rssKiBAfter / 1024).toFixed(1)} MiB`);
 
     const open = subscribers;
-    const sampling = await cpuDuring(gateway.pid, () => sampleFills(plan, gateway.url, open, agent));
+    const sampling = await measureQuietly(plan.noise, gateway.pid, 'fill samples', log, () => sampleFills(plan, gateway.url, open, agent));
     const samples = sampling.result;
     const result: WebSocketResult = {
       subscribers: open.sockets.length,
@@ -224,7 +228,9 @@ export async function measureFillLatency(plan: WebSocketPlan, prepare: () => Pro
       fromRequestMs: summarize(samples.fromRequest),
       lastSubscriberFromRequestMs: summarize(samples.lastSubscriber),
       gatewayCpuPercent: sampling.server,
+      databaseCpuPercent: sampling.database,
       otherCpuPercent: sampling.others,
+      attempts: sampling.attempts,
     };
     log(`  fill → order.filled: p50 ${result.fromExecutionMs.p50.toFixed(2)} ms, p99 ${result.fromExecutionMs.p99.toFixed(2)} ms from execution`);
     return result;

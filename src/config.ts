@@ -2,6 +2,8 @@
  * Configuration from environment variables (API.md "Configuration"). An invalid value stops
  * the start with one line naming the variable and what it accepts.
  */
+import { loadExecutionConfig, type ExecutionConfig } from './executionConfig.ts';
+
 export interface SimConfig {
   readonly seed: number;
   readonly tickIntervalMs: number;
@@ -31,6 +33,8 @@ export interface Config {
   readonly idempotencyTtlHours: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly sim: SimConfig;
+  /** Retries, leases, venue guards, reconciliation, the simulated exchange's front and faults. */
+  readonly execution: ExecutionConfig;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +132,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMin: integer(env, 'ORDERGATE_RATE_LIMIT_PER_MIN', 100, 1, 1_000_000),
     idempotencyTtlHours: integer(env, 'ORDERGATE_IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
     logLevel: oneOf(env, 'ORDERGATE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    execution: loadExecutionConfig(env, (message) => {
+      throw new ConfigError(message);
+    }),
     sim: {
       seed: integer(env, 'ORDERGATE_SIM_SEED', 42, 0, 2 ** 31 - 1),
       tickIntervalMs: integer(env, 'ORDERGATE_SIM_TICK_MS', 1000, 0, 3_600_000),

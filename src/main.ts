@@ -8,25 +8,34 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { venueRegistry, type OrderContext } from './app/context.ts';
+import type { OrderContext } from './app/context.ts';
 import { Dispatcher } from './app/dispatch.ts';
+import type { ExecutorOptions } from './app/execution/executor.ts';
+import { VenueGuards } from './app/execution/venueGuard.ts';
 import { ExecutionReportProcessor } from './app/executionReports.ts';
 import { GroupCommitter } from './app/groupCommit.ts';
 import { KeyedMutex } from './app/keyedMutex.ts';
 import { OutboxRelay } from './app/outboxRelay.ts';
 import { recoverWorkingOrders } from './app/recoverOrders.ts';
+import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './app/reconciliation/reconciler.ts';
+import { RoutingVenues } from './app/routing/routingVenues.ts';
 import { RiskControls } from './app/risk/riskControls.ts';
 import { RiskGate } from './app/risk/riskGate.ts';
 import { D } from './domain/money.ts';
 import { describeBus, openBus } from './adapters/bus/openBus.ts';
+import { registerExecutionMetrics } from './adapters/metrics/executionMetrics.ts';
 import { prometheusTelemetry } from './adapters/metrics/prometheus.ts';
 import { openStore } from './adapters/store/openStore.ts';
 import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
+import { buildVenue, describeBuiltInSim, guardOptionsFor, type AnyVenue } from './adapters/venues/venueFactory.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Authenticator, signToken } from './http/auth.ts';
 import { IdempotencyGuard } from './http/idempotency.ts';
 import { buildServer } from './http/server.ts';
-import { systemClock } from './ports/clock.ts';
+import type { ExecutionConfig } from './executionConfig.ts';
+import { systemClock, systemSchedule } from './ports/clock.ts';
+import type { OrderStore } from './ports/store.ts';
+import type { Logger } from './ports/telemetry.ts';
 
 export interface Gateway {
   readonly url: string;
@@ -67,6 +76,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     ...(config.sim.startPrices ? { startPrices: config.sim.startPrices } : {}),
   });
   await sim.start();
+  const execution = await connectVenues(config, store, sim, logger);
 
   const risk = new RiskGate(store.accounts, systemClock, { openingCash: new D(config.demoCash), livePrice: (symbol) => sim.referencePrice(symbol) });
   await store.accounts.seedInstruments(sim.symbols().map((symbol) => ({
@@ -84,15 +94,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     clock: systemClock,
     ids: { next: () => uuidv7() },
     locks: new KeyedMutex(),
-    venues: venueRegistry('sim', [sim]),
+    venues: execution.venues,
     log: logger,
     telemetry,
     risk,
   };
   const reports = new ExecutionReportProcessor(ctx);
-  const dispatcher = new Dispatcher(ctx, reports);
+  const dispatcher = new Dispatcher(ctx, reports, { guards: execution.guards, executor: executorOptions(config.execution) });
+  const reconciler = new Reconciler(ctx, reports, () => execution.venues.names().map((name) => execution.venues.get(name)!),
+    { ...DEFAULT_RECONCILER_OPTIONS, intervalMs: config.execution.reconcileIntervalMs }, systemSchedule);
+  execution.venues.gateOn((name) => reconciler.isReconciled(name));
+  registerExecutionMetrics(registry, {
+    store: store.execution, venues: () => execution.venues.names(), lastRun: (name) => reconciler.lastRun(name), guard: (name) => execution.guards.get(name),
+  });
   const controls = new RiskControls(ctx, risk, reports, bus);
-  const stopListening = reports.listen(sim.name, (listener) => sim.onExecutionReport(listener));
+  const listening = execution.raw.map((venue) => reports.listen(venue.name, (listener) => venue.onExecutionReport(listener)));
+  const stopListening = () => listening.forEach((stop) => stop());
 
   let ready = false;
   const server = await buildServer({
@@ -107,11 +124,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes },
     risk: { gate: risk, controls },
     rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null },
+    execution: { reconciler, venues: execution.venues, guards: execution.guards },
   }, logger);
   const address = await server.listen({ host: config.host, port: config.port });
   relay.start();
 
-  const recovery = await recoverWorkingOrders(ctx, dispatcher, reports);
+  await dispatcher.start();
+  const recovery = await recoverWorkingOrders(reconciler);
   ready = true;
   logger.info({ ...recovery }, 'recovered working orders');
   const sweeper = setInterval(() => {
@@ -135,13 +154,40 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       clearInterval(riskRefresh);
       await server.close();
       stopListening();
+      reconciler.stop();
+      dispatcher.stop();
       await dispatcher.settled();
+      await reconciler.settled();
       await ctx.committer.flushed();
       await sim.close();
+      for (const venue of execution.raw) if (venue !== sim) await venue.close();
       await relay.stop();
       await bus.close();
       await store.close();
     },
+  };
+}
+
+/** The venues of the stored configurations, each behind its guard, and the routing registry over them. */
+async function connectVenues(config: Config, store: OrderStore, sim: SimulatedExchange, logger: Logger) {
+  await describeBuiltInSim(store.execution, config.execution, systemClock.now());
+  const configs = await store.execution.listVenueConfigs();
+  const raw = configs.flatMap((c): AnyVenue[] => [buildVenue(c, sim, logger)].filter((v): v is AnyVenue => v !== null));
+  for (const venue of raw) if (venue !== sim) await venue.start();
+  const byName = new Map(raw.map((venue) => [venue.name, venue]));
+  const guards = new VenueGuards((name) => byName.get(name), (name) => guardOptionsFor(configs.find((c) => c.name === name), config.execution),
+    systemClock, systemSchedule);
+  const venues = new RoutingVenues('sim', raw.map((venue) => guards.get(venue.name)!.venue), store.execution, systemClock, logger);
+  await venues.refresh();
+  return { raw, guards, venues };
+}
+
+function executorOptions(c: ExecutionConfig): Partial<ExecutorOptions> {
+  return {
+    ...(c.instanceId ? { owner: c.instanceId } : {}),
+    leaseMs: c.leaseMs,
+    pollMs: c.pollMs,
+    policy: { maxAttempts: c.submitAttempts, baseDelayMs: c.retryBaseMs, jitterRatio: c.retryJitterPct / 100, maxDelayMs: c.retryMaxMs },
   };
 }
 

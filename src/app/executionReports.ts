@@ -10,6 +10,7 @@ import type { Order } from '../domain/order/order.ts';
 import { StoreConflict } from '../ports/store.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import { secondsSince, type OrderContext } from './context.ts';
+import { adjustmentCommand, isAdjustment } from './fillAdjustments.ts';
 import { buildChange } from './orderChanges.ts';
 import type { IdempotencyWriter } from './submitOrder.ts';
 
@@ -49,7 +50,9 @@ export class ExecutionReportProcessor {
     if (report.kind === 'fill' && (await this.ctx.store.fillExists(venueName, report.venueFillId))) return 'duplicate';
 
     const now = this.ctx.clock.now();
-    const decision = decide(commandFor(venueName, report), order, now);
+    const adjusted = isAdjustment(report) ? await adjustmentCommand(this.ctx, venueName, order, report) : null;
+    if (adjusted === 'duplicate' || adjusted === 'ignored') return adjusted;
+    const decision = decide(adjusted ?? commandFor(venueName, report), order, now);
     if (!decision.ok) return this.refused(order, report, decision.error.code);
     if (decision.value.length === 0) return 'duplicate';
 
@@ -109,5 +112,8 @@ function commandFor(venue: string, report: ExecutionReport): OrderCommand {
       return { kind: 'record_reject', reason: report.reason };
     case 'expired':
       return { kind: 'record_expiry', reason: report.reason };
+    case 'fill_busted':
+    case 'fill_corrected':
+      throw new Error('busts and corrections are decided with the recorded fill (fillAdjustments.ts)');
   }
 }

@@ -9,12 +9,13 @@ import { averageFillPrice, reasonOf, type Order } from '../domain/order/order.ts
 import { decimalText } from '../domain/money.ts';
 import { assertNever, InvariantViolation } from '../domain/result.ts';
 import type { Ids } from '../ports/clock.ts';
-import type { AuditEntry, IdempotencyRecord, OrderChange, StoredFill, StreamEventDraft } from '../ports/store.ts';
+import type { AuditEntry, FillAdjustment, IdempotencyRecord, OrderChange, StoredFill, StreamEventDraft } from '../ports/store.ts';
 
 /** The stream event names of API.md, plus order.cancel_rejected so a trader learns its cancel failed. */
 export type StreamEventName =
   | 'order.submitted' | 'order.acked' | 'order.partial' | 'order.filled' | 'order.cancel_requested'
-  | 'order.cancelled' | 'order.cancel_rejected' | 'order.rejected' | 'order.expired' | 'order.settled';
+  | 'order.cancelled' | 'order.cancel_rejected' | 'order.rejected' | 'order.expired' | 'order.settled'
+  | 'order.fill_busted' | 'order.fill_corrected';
 
 export function streamEventName(event: OrderEvent, after: Order): StreamEventName {
   switch (event.kind) {
@@ -27,6 +28,8 @@ export function streamEventName(event: OrderEvent, after: Order): StreamEventNam
     case 'rejected': return 'order.rejected';
     case 'expired': return 'order.expired';
     case 'settled': return 'order.settled';
+    case 'fill_busted': return 'order.fill_busted';
+    case 'fill_corrected': return 'order.fill_corrected';
     default: return assertNever(event, 'order event');
   }
 }
@@ -82,6 +85,16 @@ function auditPayload(event: OrderEvent): Record<string, unknown> {
     case 'expired':
       return { reason: event.reason };
     case 'settled': return {};
+    case 'fill_busted':
+      return {
+        venue: event.fill.venue, adjustment_id: event.adjustmentId, venue_fill_id: event.fill.venueFillId,
+        quantity: decimalText(event.fill.quantity), price: decimalText(event.fill.price),
+      };
+    case 'fill_corrected':
+      return {
+        venue: event.fill.venue, adjustment_id: event.adjustmentId, venue_fill_id: event.fill.venueFillId, previous_quantity: decimalText(event.fill.quantity),
+        previous_price: decimalText(event.fill.price), quantity: decimalText(event.quantity), price: decimalText(event.price),
+      };
     default: return assertNever(event, 'order event');
   }
 }
@@ -108,6 +121,7 @@ export function buildChange(
   const audit: AuditEntry[] = [];
   const stream: StreamEventDraft[] = [];
   const newFills: StoredFill[] = [];
+  const fillAdjustments: FillAdjustment[] = [];
   for (const event of events) {
     order = order === null
       ? event.kind === 'submitted' ? createOrder(event) : invariant(`first event of an order must be submitted, got ${event.kind}`)
@@ -118,6 +132,13 @@ export function buildChange(
     });
     stream.push({ id: ids.next(), traderId: order.traderId, body: streamBody(event, order), at: event.at });
     if (event.kind === 'fill') newFills.push({ ...event.fill, id: ids.next(), orderId: order.id });
+    if (event.kind === 'fill_busted' || event.kind === 'fill_corrected') {
+      const busted = event.kind === 'fill_busted';
+      fillAdjustments.push({
+        venue: event.fill.venue, adjustmentId: event.adjustmentId, venueFillId: event.fill.venueFillId, busted, at: event.at,
+        quantity: busted ? event.fill.quantity : event.quantity, price: busted ? event.fill.price : event.price,
+      });
+    }
   }
   const final = order!;
   return {
@@ -129,6 +150,7 @@ export function buildChange(
       audit,
       stream,
       idempotency: idempotency ? idempotency(final) : null,
+      ...(fillAdjustments.length > 0 ? { fillAdjustments } : {}),
     },
   };
 }

@@ -3,6 +3,9 @@ import type { Registry } from 'prom-client';
 import type { OrderContext } from '../app/context.ts';
 import type { Dispatcher } from '../app/dispatch.ts';
 import type { ExecutionReportProcessor } from '../app/executionReports.ts';
+import type { VenueGuards } from '../app/execution/venueGuard.ts';
+import type { Reconciler } from '../app/reconciliation/reconciler.ts';
+import type { RoutingVenues } from '../app/routing/routingVenues.ts';
 import type { RiskControls } from '../app/risk/riskControls.ts';
 import type { RiskGate } from '../app/risk/riskGate.ts';
 import type { EventBus } from '../ports/bus.ts';
@@ -24,4 +27,6 @@ export interface HttpDeps {
   readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
   /** Order requests a trader may send a minute, and the Redis URL that shares the count between instances. */
   readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | null };
+  /** Reconciliation, routing and venue guards, for the admin API (routes/admin.ts). */
+  readonly execution?: { readonly reconciler: Reconciler; readonly venues: RoutingVenues; readonly guards: VenueGuards };
 }

@@ -13,6 +13,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { StoreUnavailable } from '../ports/store.ts';
 import { ApiProblem, problemBody, validationProblem, type FieldProblem } from './problems.ts';
 import type { HttpDeps } from './deps.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -64,6 +65,7 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
   await registerRateLimit(app as unknown as FastifyInstance, deps.rateLimit);
   await app.register(opsRoutes(deps));
   await app.register(orderRoutes(deps));
+  await app.register(adminRoutes(deps));
   await app.register(eventRoutes(deps));
   await app.register(websocketRoutes(deps));
   await app.register(accountRoutes(deps));

@@ -10,6 +10,7 @@
  * - An `update` or `complete` applies only while the writer still owns the lease (fencing): a
  *   paused instance whose lease was taken over gets StoreConflict('dispatch_lease').
  */
+import type { StoredFill } from './store.ts';
 
 export interface DispatchIntent {
   readonly orderId: string;
@@ -96,6 +97,12 @@ export interface ReconciliationRun {
   readonly error: string | null;
 }
 
+/** A stored fill as a bust or correction finds it. */
+export interface RecordedFill {
+  readonly fill: StoredFill;
+  readonly busted: boolean;
+}
+
 export interface ExecutionStore {
   /** Leases up to `limit` due intents whose lease is free or expired, oldest due first. */
   claimDispatchIntents(claim: DispatchClaim): Promise<DispatchIntent[]>;
@@ -119,4 +126,9 @@ export interface ExecutionStore {
   lastReconciliationRuns(): Promise<ReconciliationRun[]>;
   /** The fills cursor of the venue's latest successful run. */
   lastFillsCursor(venue: string): Promise<string | null>;
+
+  /** The fill a venue names by its id, busted or not; null when it was never recorded. */
+  findFill(venue: string, venueFillId: string): Promise<RecordedFill | null>;
+  /** Whether this bust or correction message of the venue was already applied. */
+  fillAdjustmentSeen(venue: string, adjustmentId: string): Promise<boolean>;
 }

@@ -4,6 +4,7 @@
  * Uniqueness is the database's job (trader + client order id, venue + venue fill id, trader +
  * idempotency key); a violated one surfaces as a StoreConflict, never as a silent overwrite.
  */
+import type { Dec } from '../domain/money.ts';
 import type { Fill, Order, OrderStatus } from '../domain/order/order.ts';
 import type { AccountEffect, AccountStore } from './accounts.ts';
 import type { OutboxEvent } from './bus.ts';
@@ -69,6 +70,21 @@ export interface OrderChange {
   readonly account?: AccountEffect | null;
   /** Dispatch intent writes (ports/execution.ts), in the same transaction as the order. */
   readonly intents?: readonly DispatchIntentWrite[];
+  /** Busts and corrections of stored fills, identified by (venue, venue fill id). */
+  readonly fillAdjustments?: readonly FillAdjustment[];
+}
+
+/** A stored fill the venue busted (kept, marked busted, so a replay of it stays a duplicate) or corrected. */
+export interface FillAdjustment {
+  readonly venue: string;
+  /** The venue's id of the bust or correction message: a replay of it is a duplicate. */
+  readonly adjustmentId: string;
+  readonly venueFillId: string;
+  readonly busted: boolean;
+  /** The corrected values; for a bust, the fill's own. */
+  readonly quantity: Dec;
+  readonly price: Dec;
+  readonly at: Date;
 }
 
 export type ConflictKind = 'client_order_id' | 'idempotency_key' | 'venue_fill_id' | 'order_version' | 'order_id' | 'dispatch_lease';

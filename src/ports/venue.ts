@@ -81,7 +81,20 @@ export type ExecutionReport =
   | { readonly kind: 'cancelled'; readonly clientOrderId: string; readonly venueOrderId: string | null; readonly reason: string | null; readonly at: Date }
   | { readonly kind: 'cancel_rejected'; readonly clientOrderId: string; readonly venueOrderId: string | null; readonly reason: string; readonly at: Date }
   | { readonly kind: 'rejected'; readonly clientOrderId: string; readonly venueOrderId: string | null; readonly reason: string; readonly at: Date }
-  | { readonly kind: 'expired'; readonly clientOrderId: string; readonly venueOrderId: string; readonly reason: string | null; readonly at: Date };
+  | { readonly kind: 'expired'; readonly clientOrderId: string; readonly venueOrderId: string; readonly reason: string | null; readonly at: Date }
+  /** The venue cancelled (busted) one of its trades. `adjustmentId` is the venue's id of this message. */
+  | { readonly kind: 'fill_busted'; readonly clientOrderId: string; readonly venueOrderId: string; readonly venueFillId: string; readonly adjustmentId: string; readonly at: Date }
+  /** The venue corrected one of its trades to this quantity and price. */
+  | {
+      readonly kind: 'fill_corrected';
+      readonly clientOrderId: string;
+      readonly venueOrderId: string;
+      readonly venueFillId: string;
+      readonly adjustmentId: string;
+      readonly quantity: Dec;
+      readonly price: Dec;
+      readonly at: Date;
+    };
 
 export type ExecutionReportListener = (report: ExecutionReport) => void;
 

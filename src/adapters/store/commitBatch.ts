@@ -18,7 +18,7 @@ import type { OutboxEvent } from '../../ports/bus.ts';
 import { StoreConflict, type IdempotencyRecord, type OrderChange, type StreamEventDraft } from '../../ports/store.ts';
 import { applyAccountEffects } from './accountsCommit.ts';
 import { chainAuditEntries, type ChainHead } from './auditChain.ts';
-import { writeDispatchIntents } from './executionStore.ts';
+import { writeDispatchIntents, writeFillAdjustments } from './executionStore.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
 import type { StoreSchema } from './schema.ts';
 
@@ -52,6 +52,7 @@ export async function commitBatch(db: Tx, changes: readonly OrderChange[], lockR
 
   const fills = changes.flatMap((change) => change.newFills.map(fillToRow));
   for (const chunk of inChunks(fills)) await db.insertInto('fills').values(chunk).execute();
+  await writeFillAdjustments(db, changes.flatMap((change) => change.fillAdjustments ?? []));
 
   const audit = chainAuditEntries(head, changes.flatMap((change) => change.audit));
   for (const chunk of inChunks(audit.map(auditToRow))) await db.insertInto('order_events').values(chunk).execute();

@@ -50,9 +50,18 @@ export interface ReconciliationRunsTable {
   error: string | null;
 }
 
+export interface FillAdjustmentsTable {
+  venue: string;
+  adjustment_id: string;
+  venue_fill_id: string;
+  kind: 'bust' | 'correction';
+  at: Timestamp;
+}
+
 export interface ExecutionTables {
   dispatch_intents: DispatchIntentsTable;
   venues: VenuesTable;
   routing_rules: RoutingRulesTable;
   reconciliation_runs: ReconciliationRunsTable;
+  fill_adjustments: FillAdjustmentsTable;
 }

@@ -9,12 +9,13 @@
  *   StoreConflict('dispatch_lease') so nothing the stale writer decided is committed.
  */
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { decimalText } from '../../domain/money.ts';
 import type {
   DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, RoutingRule, VenueConfig,
 } from '../../ports/execution.ts';
-import { StoreConflict } from '../../ports/store.ts';
+import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
-import { toDate } from './rows.ts';
+import { fillFromRow, toDate } from './rows.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -92,6 +93,23 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
     }
   }
   await flush();
+}
+
+/**
+ * Records each bust or correction message once (a replay conflicts like a replayed fill); a bust
+ * marks the fill, which stays so its own replay is a duplicate; a correction rewrites it.
+ */
+export async function writeFillAdjustments(db: Tx, adjustments: readonly FillAdjustment[]): Promise<void> {
+  for (const adjustment of adjustments) {
+    const written = await db.insertInto('fill_adjustments').values({
+      venue: adjustment.venue, adjustment_id: adjustment.adjustmentId, venue_fill_id: adjustment.venueFillId,
+      kind: adjustment.busted ? 'bust' : 'correction', at: iso(adjustment.at),
+    }).onConflict((conflict) => conflict.columns(['venue', 'adjustment_id']).doNothing()).returning('adjustment_id').execute();
+    if (written.length === 0) throw new StoreConflict('venue_fill_id', `adjustment ${adjustment.adjustmentId} of ${adjustment.venue} is already applied`);
+    if (adjustment.busted) continue;
+    await db.updateTable('fills').set({ quantity: decimalText(adjustment.quantity), price: decimalText(adjustment.price) })
+      .where('venue', '=', adjustment.venue).where('venue_fill_id', '=', adjustment.venueFillId).execute();
+  }
 }
 
 async function claim(db: Db, request: DispatchClaim, lockRows: boolean): Promise<DispatchIntent[]> {
@@ -198,6 +216,15 @@ export function createExecutionStore(db: Db, lockRows: boolean, run: Run): Execu
       }).execute();
     }),
     lastReconciliationRuns: () => run(() => lastRuns(db)),
+    findFill: (venue, venueFillId) => run(async () => {
+      const row = await db.selectFrom('fills').selectAll().where('venue', '=', venue).where('venue_fill_id', '=', venueFillId).executeTakeFirst();
+      if (!row) return null;
+      const bust = await db.selectFrom('fill_adjustments').select('adjustment_id')
+        .where('venue', '=', venue).where('venue_fill_id', '=', venueFillId).where('kind', '=', 'bust').executeTakeFirst();
+      return { fill: fillFromRow(row), busted: bust !== undefined };
+    }),
+    fillAdjustmentSeen: (venue, adjustmentId) => run(async () =>
+      (await db.selectFrom('fill_adjustments').select('adjustment_id').where('venue', '=', venue).where('adjustment_id', '=', adjustmentId).executeTakeFirst()) !== undefined),
     lastFillsCursor: (venue) => run(async () => {
       const row = await db.selectFrom('reconciliation_runs').select('fills_cursor')
         .where('venue', '=', venue).where('status', '=', 'ok').where('fills_cursor', 'is not', null)

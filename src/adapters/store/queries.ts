@@ -78,6 +78,10 @@ export async function listFills(db: Db, orderId: string): Promise<StoredFill[]> 
     .selectFrom('fills')
     .selectAll()
     .where('order_id', '=', orderId)
+    // A busted fill stays stored (its replay is a duplicate) but is no longer one of the order's fills.
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('fill_adjustments').select('fill_adjustments.adjustment_id')
+      .where('fill_adjustments.kind', '=', 'bust')
+      .whereRef('fill_adjustments.venue', '=', 'fills.venue').whereRef('fill_adjustments.venue_fill_id', '=', 'fills.venue_fill_id'))))
     .orderBy('filled_at')
     .orderBy('id')
     .execute();

@@ -58,6 +58,10 @@ export class ReportLedger {
         if (entry.finished) return false;
         this.finish(report.clientOrderId);
         return true;
+      case 'fill_busted':
+      case 'fill_corrected':
+        // Rare, and deduplicated by the gateway by the venue's own id of the message.
+        return true;
     }
   }
 

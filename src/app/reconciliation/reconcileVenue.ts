@@ -61,7 +61,7 @@ export async function reconcileVenue(
   try {
     const open = venue.openOrders ? new Map((await venue.openOrders()).map((view) => [view.clientOrderId, view])) : null;
     const working = await ctx.store.listWorkingOrders(venueName);
-    const workingIds = new Set(working.map((order) => order.id));
+    const workingIds = new Set<string>(working.map((order) => order.id));
     for (const order of working) {
       examined += 1;
       if (awaitsVenue(order)) {
@@ -108,7 +108,7 @@ export async function reconcileVenue(
       for (;;) {
         const page = await venue.fillsSince(fillsCursor, options.fillsPageSize);
         for (const { clientOrderId, venueOrderId, fill } of page.fills) {
-          const report: ExecutionReport = { kind: 'fill', clientOrderId, venueOrderId, ...fill, venueFillId: fill.venueFillId };
+          const report: ExecutionReport = { kind: 'fill', clientOrderId, venueOrderId, ...fill };
           const outcome = await reports.process(venueName, report);
           if (outcome === 'applied') found('missed_fill', clientOrderId, `fill ${fill.venueFillId} of ${fill.quantity.toFixed()} @ ${fill.price.toFixed()} was missing`);
           if (outcome === 'ignored' || outcome === 'refused') found(`fill_${outcome}`, clientOrderId, `fill ${fill.venueFillId} could not be applied`);

@@ -18,7 +18,11 @@ export type OrderCommand =
   | { readonly kind: 'record_cancel_reject'; readonly reason: string }
   | { readonly kind: 'record_reject'; readonly reason: string }
   | { readonly kind: 'record_expiry'; readonly reason: string | null }
-  | { readonly kind: 'settle' };
+  | { readonly kind: 'settle' }
+  /** A bust of `fill`, the fill as this order recorded it. */
+  | { readonly kind: 'record_bust'; readonly fill: Fill; readonly adjustmentId: string }
+  /** A correction of `fill` (as recorded) to a new quantity and price. */
+  | { readonly kind: 'record_correction'; readonly fill: Fill; readonly adjustmentId: string; readonly quantity: Dec; readonly price: Dec };
 
 export type Rejection =
   | { readonly code: 'order_exists' }
@@ -68,6 +72,20 @@ export function decide(command: OrderCommand, order: Order | null, now: Date): D
       return transition(order, { kind: 'expired', at: now, reason: command.reason });
     case 'settle':
       return transition(order, { kind: 'settled', at: now });
+    case 'record_bust':
+    case 'record_correction': {
+      // Only a fill this order has can be adjusted: never more than it has filled, never to nothing.
+      const corrected = command.kind === 'record_correction' ? command.quantity : null;
+      if (command.fill.quantity.gt(order.filledQuantity) || (corrected !== null && !corrected.gt(0))) {
+        return err({ code: 'invalid_transition', from: order.status, event: command.kind === 'record_bust' ? 'fill_busted' : 'fill_corrected' });
+      }
+      const { fill, adjustmentId } = command;
+      if (command.kind === 'record_bust') return transition(order, { kind: 'fill_busted', at: now, fill, adjustmentId });
+      const allowed = transition(order, { kind: 'fill_corrected', at: now, fill, adjustmentId, quantity: command.quantity, price: command.price });
+      const leaves = leavesQuantity(order).plus(command.fill.quantity);
+      if (allowed.ok && command.quantity.gt(leaves)) return err({ code: 'overfill', leaves, requested: command.quantity });
+      return allowed;
+    }
     default:
       return assertNever(command, 'order command');
   }

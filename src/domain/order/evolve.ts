@@ -5,8 +5,10 @@
 import { ZERO } from '../money.ts';
 import { assertNever, InvariantViolation } from '../result.ts';
 import type { OrderEvent } from './events.ts';
-import type { Order, OrderStatus, PendingOrder } from './order.ts';
+import { reasonOf, type Order, type OrderStatus, type PendingOrder } from './order.ts';
 import { RESTORE, targetOf, type Target } from './transitions.ts';
+
+const BUST_REASON = 'a busted or corrected trade left the order incomplete; the rest will not trade';
 
 export function createOrder(event: Extract<OrderEvent, { kind: 'submitted' }>): PendingOrder {
   return {
@@ -54,6 +56,23 @@ export function evolve(order: Order, event: OrderEvent): Order {
     case 'rejected':
     case 'expired':
       return withStatus({ ...order, ...lifecycle, reason: event.reason }, resolve(target, order));
+    case 'fill_busted':
+    case 'fill_corrected': {
+      const quantity = event.kind === 'fill_corrected' ? event.quantity : ZERO;
+      const price = event.kind === 'fill_corrected' ? event.price : ZERO;
+      const filledQuantity = order.filledQuantity.minus(event.fill.quantity).plus(quantity);
+      if (filledQuantity.isNegative() || filledQuantity.gt(order.quantity)) {
+        throw new InvariantViolation(`order ${order.id} would have filled ${filledQuantity} of ${order.quantity} after a ${event.kind}`);
+      }
+      const next = {
+        ...order,
+        ...lifecycle,
+        filledQuantity,
+        filledNotional: order.filledNotional.minus(event.fill.quantity.times(event.fill.price)).plus(quantity.times(price)),
+        reason: reasonOf(order) ?? (order.status === 'filled' ? BUST_REASON : null),
+      };
+      return withStatus(next, resolve(target, next));
+    }
     default:
       return assertNever(event, 'order event');
   }

@@ -63,6 +63,11 @@ export const recordCancelReject = (reason = 'too late to cancel'): OrderCommand 
 export const recordReject = (reason = 'unknown symbol at venue'): OrderCommand => ({ kind: 'record_reject', reason });
 export const recordExpiry = (reason: string | null = 'day order expired'): OrderCommand => ({ kind: 'record_expiry', reason });
 export const settle = (): OrderCommand => ({ kind: 'settle' });
+/** A bust of a recorded fill of `quantity`. */
+export const recordBust = (quantity: string, price = '150.25'): OrderCommand => ({ kind: 'record_bust', fill: fill(quantity, price), adjustmentId: 'B-1' });
+/** A correction of a recorded fill of `from` to `to` at `price`. */
+export const recordCorrection = (from: string, to: string, price = '150.25'): OrderCommand =>
+  ({ kind: 'record_correction', fill: fill(from), adjustmentId: 'C-1', quantity: fromText(to), price: fromText(price) });
 
 /** Applies the events of one decision; a submission starts the order. */
 export function applyAll(order: Order | null, events: readonly OrderEvent[]): Order | null {

@@ -4,7 +4,7 @@ import { decide, type OrderCommand } from './decide.ts';
 import { ORDER_EVENT_KINDS, type OrderEvent, type OrderEventKind } from './events.ts';
 import { evolve } from './evolve.ts';
 import {
-  at, fill, given, orderIn, OTHER_VENUE_ORDER_ID, recordAck, recordCancel, recordCancelReject, recordExpiry,
+  at, fill, given, orderIn, OTHER_VENUE_ORDER_ID, recordAck, recordBust, recordCancel, recordCancelReject, recordCorrection, recordExpiry,
   recordFill, recordReject, requestCancel, settle, SHAPES, submit, VENUE_ORDER_ID, type Shape,
 } from './fixtures.ts';
 import {
@@ -26,6 +26,8 @@ const COMMAND_FOR: { readonly [K in Kind]: (o: Order) => OrderCommand } = {
   rejected: () => recordReject(),
   expired: () => recordExpiry(),
   settled: () => settle(),
+  fill_busted: () => recordBust('1'),
+  fill_corrected: () => recordCorrection('1', '2'),
 };
 
 interface RowCase {
@@ -71,6 +73,14 @@ const ROWS: { readonly [S in OrderStatus]: { readonly [K in Kind]?: readonly Row
     cancel_requested: [{ name: 'the trader cancels the rest', given: orderIn('partially_filled'), when: requestCancel(), then: 'pending_cancel' }],
     cancelled: [{ name: 'the venue cancels the rest', given: orderIn('partially_filled'), when: recordCancel(), then: 'cancelled' }],
     expired: [{ name: 'the rest expires', given: orderIn('partially_filled'), when: recordExpiry(), then: 'expired' }],
+    fill_busted: [
+      { name: 'a bust takes back some of the fills', given: orderIn('partially_filled'), when: recordBust('10'), then: 'partially_filled' },
+      { name: 'a bust takes back every fill', given: orderIn('partially_filled'), when: recordBust('40'), then: 'acked' },
+    ],
+    fill_corrected: [
+      { name: 'a fill corrected down', given: orderIn('partially_filled'), when: recordCorrection('40', '30'), then: 'partially_filled' },
+      { name: 'a fill corrected up to the whole order', given: orderIn('partially_filled'), when: recordCorrection('40', '100'), then: 'filled' },
+    ],
   },
   pending_cancel: {
     acked: [{ name: 'the ack arrives after our cancel request', given: orderIn('pending_cancel', { acked: false }), when: recordAck(), then: 'pending_cancel' }],
@@ -87,11 +97,21 @@ const ROWS: { readonly [S in OrderStatus]: { readonly [K in Kind]?: readonly Row
     ],
     rejected: [{ name: 'the order is refused before the cancel reaches it', given: orderIn('pending_cancel', { acked: false }), when: recordReject(), then: 'rejected' }],
     expired: [{ name: 'the order expires first', given: orderIn('pending_cancel'), when: recordExpiry(), then: 'expired' }],
+    fill_busted: [{ name: 'a bust while the cancel is pending', given: orderIn('pending_cancel', { filled: '40' }), when: recordBust('40'), then: 'pending_cancel' }],
+    fill_corrected: [
+      { name: 'a correction while the cancel is pending', given: orderIn('pending_cancel', { filled: '40' }), when: recordCorrection('40', '50'), then: 'pending_cancel' },
+      { name: 'a correction completes the order', given: orderIn('pending_cancel', { filled: '40' }), when: recordCorrection('40', '100'), then: 'filled' },
+    ],
   },
   filled: {
     acked: [{ name: 'a late ack after the completing fill', given: orderIn('filled', { acked: false }), when: recordAck(), then: 'filled', through: 'evolve' }],
     cancel_rejected: [{ name: 'our cancel lost to the last fill', given: given(submit(), recordAck(), requestCancel(), recordFill('100')), when: recordCancelReject(), then: 'filled' }],
     settled: [{ name: 'the trade settles', given: orderIn('filled'), when: settle(), then: 'settled' }],
+    fill_busted: [{ name: 'a bust leaves a completed order short: the rest will not trade', given: orderIn('filled'), when: recordBust('100'), then: 'cancelled' }],
+    fill_corrected: [
+      { name: 'a price correction keeps it filled', given: orderIn('filled'), when: recordCorrection('100', '100', '149.00'), then: 'filled' },
+      { name: 'a quantity corrected down leaves it short', given: orderIn('filled'), when: recordCorrection('100', '90'), then: 'cancelled' },
+    ],
   },
   cancelled: {
     acked: [{ name: 'the ack arrives after the cancel confirmation', given: orderIn('cancelled', { acked: false }), when: recordAck(), then: 'cancelled' }],
@@ -100,6 +120,11 @@ const ROWS: { readonly [S in OrderStatus]: { readonly [K in Kind]?: readonly Row
       { name: 'a late fill, all', given: orderIn('cancelled'), when: recordFill('100'), then: 'filled' },
     ],
     cancel_rejected: [{ name: 'a repeated cancel refused', given: orderIn('cancelled'), when: recordCancelReject(), then: 'cancelled' }],
+    fill_busted: [{ name: 'a bust of a fill made before the cancel', given: orderIn('cancelled', { filled: '40' }), when: recordBust('40'), then: 'cancelled' }],
+    fill_corrected: [
+      { name: 'a correction of a fill made before the cancel', given: orderIn('cancelled', { filled: '40' }), when: recordCorrection('40', '45'), then: 'cancelled' },
+      { name: 'a correction up to the whole order', given: orderIn('cancelled', { filled: '40' }), when: recordCorrection('40', '100'), then: 'filled' },
+    ],
   },
   expired: {
     acked: [{ name: 'the ack arrives after the expiry', given: orderIn('expired', { acked: false }), when: recordAck(), then: 'expired' }],
@@ -108,6 +133,11 @@ const ROWS: { readonly [S in OrderStatus]: { readonly [K in Kind]?: readonly Row
       { name: 'a late fill, all', given: orderIn('expired'), when: recordFill('100'), then: 'filled' },
     ],
     cancel_rejected: [{ name: 'our cancel lost to the expiry', given: given(submit(), recordAck(), requestCancel(), recordExpiry()), when: recordCancelReject(), then: 'expired' }],
+    fill_busted: [{ name: 'a bust of a fill made before the expiry', given: orderIn('expired', { filled: '40' }), when: recordBust('40'), then: 'expired' }],
+    fill_corrected: [
+      { name: 'a correction of a fill made before the expiry', given: orderIn('expired', { filled: '40' }), when: recordCorrection('40', '45'), then: 'expired' },
+      { name: 'a correction up to the whole order', given: orderIn('expired', { filled: '40' }), when: recordCorrection('40', '100'), then: 'filled' },
+    ],
   },
   rejected: {
     cancel_rejected: [{ name: 'our cancel reached a venue that refused the order', given: given(submit(), requestCancel(), recordReject()), when: recordCancelReject(), then: 'rejected' }],
@@ -148,7 +178,7 @@ describe('the transition table', () => {
         const target = targetOf(status, kind);
         const cases = ROWS[status][kind] ?? [];
         expect({ status, kind, tested: cases.length > 0 }).toEqual({ status, kind, tested: target !== undefined });
-        if (target !== undefined) expect(new Set(cases.map((c) => c.then))).toEqual(targetsOf(target));
+        if (target !== undefined) expect(new Set(cases.map((c) => c.then))).toEqual(targetsOf(target, kind));
       }
     }
   });
@@ -236,11 +266,14 @@ function anyEvent(kind: Kind, order: Order): OrderEvent {
     case 'rejected': return { kind, at: NOW, reason: 'refused' };
     case 'expired': return { kind, at: NOW, reason: null };
     case 'settled': return { kind, at: NOW };
+    case 'fill_busted': return { kind, at: NOW, fill: fill('1'), adjustmentId: 'B-1' };
+    case 'fill_corrected': return { kind, at: NOW, fill: fill('1'), adjustmentId: 'C-1', quantity: fill('2').quantity, price: fill('2').price };
   }
 }
 
-function targetsOf(target: Target): Set<OrderStatus> {
-  if (target === RESTORE) return new Set(['pending', 'acked', 'partially_filled']);
+/** Where a row can lead. A bust restores from fills, and a fill carries the venue order id: never back to pending. */
+function targetsOf(target: Target, kind?: Kind): Set<OrderStatus> {
+  if (target === RESTORE) return new Set(kind === 'fill_busted' ? ['acked', 'partially_filled'] : ['pending', 'acked', 'partially_filled']);
   if (typeof target === 'string') return new Set([target]);
   return new Set([target.partial, target.complete]);
 }

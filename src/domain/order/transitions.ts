@@ -35,6 +35,8 @@ export const TRANSITIONS: { readonly [S in OrderStatus]: Row } = {
     cancel_requested: 'pending_cancel',
     cancelled: 'cancelled', // the remainder is cancelled; the fills stand
     expired: 'expired',
+    fill_busted: RESTORE, // the trade never happened: back to what the remaining fills imply
+    fill_corrected: FILL_WORKING,
   },
   pending_cancel: {
     acked: 'pending_cancel', // our cancel request overtook the ack
@@ -43,21 +45,29 @@ export const TRANSITIONS: { readonly [S in OrderStatus]: Row } = {
     cancel_rejected: RESTORE, // the venue refused the cancel: the order works again
     rejected: 'rejected', // the order itself was refused before the cancel reached it
     expired: 'expired',
+    fill_busted: 'pending_cancel',
+    fill_corrected: { partial: 'pending_cancel', complete: 'filled' },
   },
   filled: {
     acked: 'filled', // a late ack after the fills that completed the order
     cancel_rejected: 'filled', // our cancel lost the race to the last fill
     settled: 'settled',
+    fill_busted: 'cancelled', // a bust does not re-open a completed order at the venue: the rest will not trade
+    fill_corrected: { partial: 'cancelled', complete: 'filled' }, // corrected below its quantity: as a bust
   },
   cancelled: {
     acked: 'cancelled', // the venue reported its ack after the cancel confirmation
     fill: { partial: 'cancelled', complete: 'filled' }, // executed before the cancel took effect, reported late
     cancel_rejected: 'cancelled', // a repeated cancel refused because the first one succeeded
+    fill_busted: 'cancelled',
+    fill_corrected: { partial: 'cancelled', complete: 'filled' },
   },
   expired: {
     acked: 'expired', // the venue reported its ack after the expiry; keeps the venue order id
     fill: { partial: 'expired', complete: 'filled' }, // executed before expiry, reported late
     cancel_rejected: 'expired', // our cancel lost the race to the expiry
+    fill_busted: 'expired',
+    fill_corrected: { partial: 'expired', complete: 'filled' },
   },
   rejected: {
     cancel_rejected: 'rejected', // our cancel reached a venue that had refused the order

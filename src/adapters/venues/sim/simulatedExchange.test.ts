@@ -312,3 +312,19 @@ describe('lifecycle', () => {
     expect(uncaught).toHaveLength(2);
   });
 });
+
+describe('listing for reconciliation', () => {
+  it('lists working orders, and fills after a cursor; a cursor of another exchange instance starts from the first fill', async () => {
+    const { submit, sim } = await openExchange();
+    await submit({ clientOrderId: 'resting', limitPrice: '99' });
+    await submit({ clientOrderId: 'filled' });
+    expect((await sim.openOrders()).map((v) => v.clientOrderId)).toEqual(['resting']);
+    const first = await sim.fillsSince(null, 10);
+    expect(first.fills.map((f) => f.clientOrderId)).toEqual(['filled']);
+    await sim.simulateFills('resting', [{ quantity: new D(2), price: new D(99) }]);
+    const next = await sim.fillsSince(first.cursor, 10);
+    expect(next.fills.map((f) => [f.clientOrderId, f.fill.quantity.toFixed()])).toEqual([['resting', '2']]);
+    expect((await sim.fillsSince(next.cursor, 10)).fills).toEqual([]);
+    expect((await sim.fillsSince('SIM-another@5', 10)).fills).toHaveLength(2);
+  });
+});

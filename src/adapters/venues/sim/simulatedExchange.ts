@@ -194,13 +194,17 @@ export class SimulatedExchange implements Venue, FillSimulator {
     return this.#engine.workingViews();
   }
 
-  /** Fills after `cursor` (a count of fills, as text; null from the first), oldest first. */
+  /**
+   * Fills after `cursor`, oldest first. A cursor is "<this exchange instance>:<fills seen>"; one
+   * from another instance (an exchange that restarted empty) or null starts from the first fill.
+   */
   async fillsSince(cursor: string | null, limit: number): Promise<VenueFillsPage> {
     if (!this.#started) throw new Error(this.#notConnected());
-    const from = cursor === null ? 0 : Number(cursor);
+    const [instance, count] = cursor?.split('@') ?? [];
+    const from = instance === this.#orderIdPrefix ? Number(count) : 0;
     if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`not a fills cursor of ${this.name}: ${cursor}`);
     const fills = this.#fills.slice(from, from + Math.max(0, limit));
-    return { fills, cursor: String(from + fills.length) };
+    return { fills, cursor: `${this.#orderIdPrefix}@${from + fills.length}` };
   }
 
   /** Throws while not connected: null would claim the order is not at the venue. */

@@ -61,3 +61,17 @@ CREATE TABLE reconciliation_runs (
 );
 
 CREATE INDEX reconciliation_runs_latest ON reconciliation_runs (venue, started_at);
+
+-- Busts and corrections of fills, one row per venue message (its own id), so a replayed message
+-- is a duplicate. A busted fill's row stays in fills (a replay of the fill is still a duplicate)
+-- but no longer counts; a correction rewrites the fill row; the audit trail keeps the old values.
+CREATE TABLE fill_adjustments (
+  venue         text        NOT NULL,
+  adjustment_id text        NOT NULL,
+  venue_fill_id text        NOT NULL,
+  kind          text        NOT NULL CHECK (kind IN ('bust', 'correction')),
+  at            timestamptz NOT NULL,
+  CONSTRAINT fill_adjustments_pkey PRIMARY KEY (venue, adjustment_id)
+);
+
+CREATE INDEX fill_adjustments_by_fill ON fill_adjustments (venue, venue_fill_id);

@@ -1,6 +1,6 @@
 -- 0004_execution (SQLite): durable dispatch intents (one per order still to be sent or settled
 -- at its venue, leased to one executor at a time), venue configurations, routing rules, and
--- reconciliation runs. Timestamps are ISO 8601 UTC text, which compares correctly as text.
+-- reconciliation runs, and busted fills. Timestamps are ISO 8601 UTC text, which compares correctly as text.
 
 CREATE TABLE dispatch_intents (
   order_id         TEXT    NOT NULL PRIMARY KEY,
@@ -56,3 +56,17 @@ CREATE TABLE reconciliation_runs (
 ) STRICT;
 
 CREATE INDEX reconciliation_runs_latest ON reconciliation_runs (venue, started_at);
+
+-- Busts and corrections of fills, one row per venue message (its own id), so a replayed message
+-- is a duplicate. A busted fill's row stays in fills (a replay of the fill is still a duplicate)
+-- but no longer counts; a correction rewrites the fill row; the audit trail keeps the old values.
+CREATE TABLE fill_adjustments (
+  venue         TEXT NOT NULL,
+  adjustment_id TEXT NOT NULL,
+  venue_fill_id TEXT NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('bust', 'correction')),
+  at            TEXT NOT NULL,
+  PRIMARY KEY (venue, adjustment_id)
+) STRICT;
+
+CREATE INDEX fill_adjustments_by_fill ON fill_adjustments (venue, venue_fill_id);
