@@ -23,6 +23,8 @@ export interface Config {
   readonly busNamespace: string;
   /** A WebSocket client this far behind (bytes queued for it) is closed as a slow consumer. */
   readonly wsMaxBufferedBytes: number;
+  /** How long a WebSocket client may stay backed up before it is closed as a slow consumer. */
+  readonly wsSlowConsumerMs: number;
   readonly jwtSecret: string | null;
   readonly jwtPublicKey: string | null;
   readonly jwtAlgorithm: 'HS256' | 'RS256' | 'ES256';
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     busUrl: url(env, 'ORDERGATE_BUS_URL', ['redis:', 'rediss:', 'nats:']),
     busNamespace: busNamespace(env),
     wsMaxBufferedBytes: integer(env, 'ORDERGATE_WS_MAX_BUFFER_KIB', 1024, 16, 65_536) * 1024,
+    wsSlowConsumerMs: integer(env, 'ORDERGATE_WS_SLOW_CONSUMER_MS', 10_000, 100, 600_000),
     jwtSecret,
     jwtPublicKey,
     jwtAlgorithm: oneOf(env, 'ORDERGATE_JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'] as const, jwtPublicKey ? 'RS256' : 'HS256'),

@@ -121,7 +121,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     idempotency: new IdempotencyGuard(store, systemClock, config.idempotencyTtlHours),
     metrics: registry,
     ready: () => ready,
-    websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes },
+    websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes, slowConsumerMs: config.wsSlowConsumerMs },
     risk: { gate: risk, controls },
     rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null },
     execution: { reconciler, venues: execution.venues, guards: execution.guards },

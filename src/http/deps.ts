@@ -22,7 +22,7 @@ export interface HttpDeps {
   readonly metrics: Registry;
   /** False until start-up recovery has run; order intake answers 503 until then. */
   readonly ready: () => boolean;
-  readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number };
+  readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number; readonly slowConsumerMs: number };
   /** Pre-trade risk, accounts and the kill switch. */
   readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
   /** Order requests a trader may send a minute, and the Redis URL that shares the count between instances. */

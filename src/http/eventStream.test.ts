@@ -45,7 +45,8 @@ describe('EventStream', () => {
   const stream = (since: number, deliver = (event: StreamEvent, written?: () => void) => {
     received.push(event);
     written?.();
-  }) => new EventStream(store, bus, trader, since, deliver, (error) => errors.push(error));
+    return true;
+  }, drained?: () => Promise<boolean>) => new EventStream(store, bus, trader, since, deliver, (error) => errors.push(error), drained);
 
   beforeEach(async () => {
     store = await openStore({ dataDir: '.', sqliteFile: ':memory:' });
@@ -122,6 +123,7 @@ describe('EventStream', () => {
     const s = stream(0, (event, written) => {
       received.push(event);
       if (written) pending.push(written);
+      return true;
     });
     const started = s.start();
     await settle();
@@ -132,6 +134,50 @@ describe('EventStream', () => {
     pending.shift()!();
     await started;
     expect(seqs()).toEqual(Array.from({ length: 1_200 }, (_, i) => i + 1));
+    s.close();
+  });
+
+  it('given a client that backs up, then it is sent nothing more until it drains, and then everything from where it stopped', async () => {
+    const events = await commit(30);
+    let room = 10;
+    let release!: (ok: boolean) => void;
+    const drainedCalls: number[] = [];
+    const s = stream(0, (event, written) => {
+      if (room === 0) return false;
+      room -= 1;
+      received.push(event);
+      written?.();
+      return true;
+    }, () => {
+      drainedCalls.push(received.length);
+      return new Promise<boolean>((resolve) => (release = resolve));
+    });
+    const started = s.start();
+    await settle();
+    expect(seqs()).toEqual(events.slice(0, 10).map((e) => e.seq));
+    expect(s.position()).toBe(10);
+    expect(drainedCalls).toEqual([10]);
+    room = Infinity;
+    release(true);
+    await started;
+    await settle();
+    expect(seqs()).toEqual(events.map((e) => e.seq));
+    s.close();
+  });
+
+  it('given a client that never drains, then the stream stops at the last event it took', async () => {
+    await commit(20);
+    let room = 5;
+    const s = stream(0, (event) => {
+      if (room === 0) return false;
+      room -= 1;
+      received.push(event);
+      return true;
+    }, async () => false);
+    await s.start();
+    await settle();
+    expect(received).toHaveLength(5);
+    expect(s.position()).toBe(5);
     s.close();
   });
 });

@@ -10,6 +10,9 @@
  *   listening is not lost.
  * - Replay goes a page at a time; after a full page it waits until the client's socket has
  *   taken the page's last event, so a long replay neither floods the socket nor the heap.
+ * - A client that falls behind is not sent more: `deliver` answers false, the stream keeps its
+ *   position, waits until the socket has drained (`drained`), then reads the store from there.
+ *   A client that never drains is closed by the socket layer, not buffered without bound.
  * - One step runs at a time, so the client sees seqs rising by exactly one.
  */
 import type { EventBus, StreamEvent } from '../ports/bus.ts';
@@ -18,13 +21,20 @@ import type { OrderStore } from '../ports/store.ts';
 const PAGE = 500;
 const MAX_QUEUED = 1_000;
 
-/** Sends one event to the client; calls `written`, if given, once the event is on its way (or will never be). */
-export type Deliver = (event: StreamEvent, written?: () => void) => void;
+/**
+ * Sends one event to the client and answers true, calling `written`, if given, once it is on
+ * its way (or never will be); answers false, sending nothing, when the client is backed up.
+ */
+export type Deliver = (event: StreamEvent, written?: () => void) => boolean;
+
+/** Resolves once the client has taken what it was sent (true), or will never (false: it was closed). */
+export type Drained = () => Promise<boolean>;
 
 export class EventStream {
   private lastSeq: number;
   private queue: StreamEvent[] = [];
   private storeAhead = false;
+  private backedUp = false;
   private running = false;
   private current: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
@@ -37,6 +47,7 @@ export class EventStream {
     since: number,
     private readonly deliver: Deliver,
     private readonly onError: (error: unknown) => void,
+    private readonly drained: Drained = async () => true,
   ) {
     this.lastSeq = since;
   }
@@ -50,6 +61,11 @@ export class EventStream {
     // The replay; absorbed into the read a bus already asked for inside subscribe().
     this.readStore();
     await this.current;
+  }
+
+  /** The seq of the last event sent to the client. */
+  position(): number {
+    return this.lastSeq;
   }
 
   close(): void {
@@ -84,6 +100,12 @@ export class EventStream {
   private async drain(): Promise<void> {
     try {
       while (!this.closed) {
+        if (this.backedUp) {
+          this.backedUp = false;
+          this.queue = [];
+          if (!(await this.drained())) return;
+          this.storeAhead = true;
+        }
         if (this.storeAhead) {
           this.storeAhead = false;
           await this.catchUp();
@@ -106,22 +128,27 @@ export class EventStream {
     for (;;) {
       const page = await this.store.streamSince(this.traderId, this.lastSeq, PAGE);
       if (page.length < PAGE) {
-        for (const event of page) this.send(event);
+        for (const event of page) if (!this.send(event)) return;
         return;
       }
       const last = page.pop()!;
-      for (const event of page) this.send(event);
-      await new Promise<void>((written) => this.send(last, written));
+      for (const event of page) if (!this.send(event)) return;
+      if (!(await new Promise<boolean>((written) => { if (!this.send(last, () => written(true))) written(false); }))) return;
       if (this.closed) return;
     }
   }
 
-  private send(event: StreamEvent, written?: () => void): void {
+  /** False when the client is backed up: nothing was sent and the position did not move. */
+  private send(event: StreamEvent, written?: () => void): boolean {
     if (this.closed || event.seq <= this.lastSeq) {
       written?.();
-      return;
+      return true;
+    }
+    if (this.backedUp || !this.deliver(event, written)) {
+      this.backedUp = true;
+      return false;
     }
     this.lastSeq = event.seq;
-    this.deliver(event, written);
+    return true;
   }
 }

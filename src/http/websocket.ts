@@ -14,6 +14,7 @@ import { EventStream } from './eventStream.ts';
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_BAD_REQUEST = 4400;
 export const CLOSE_SLOW_CONSUMER = 4008;
+const DRAIN_POLL_MS = 20;
 
 interface Tracked {
   readonly socket: WebSocket;
@@ -22,7 +23,7 @@ interface Tracked {
 
 export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) => {
   const sockets = new Set<Tracked>();
-  const { heartbeatMs, maxBufferedBytes } = deps.websocket;
+  const { heartbeatMs, maxBufferedBytes, slowConsumerMs } = deps.websocket;
 
   const heartbeat = setInterval(() => {
     const now = Date.now();
@@ -54,12 +55,13 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
       (principal) => {
         if (socket.readyState !== socket.OPEN) return;
         sockets.add(tracked);
-        const stream = new EventStream(deps.ctx.store, deps.bus, principal.traderId, since,
+        const stream: EventStream = new EventStream(deps.ctx.store, deps.bus, principal.traderId, since,
           (event, written) => deliver(socket, event, written),
           (error) => {
             request.log.error({ err: String(error) }, 'event stream failed; closing the socket');
             socket.close(1011, 'event stream failed; reconnect with since');
-          });
+          },
+          (): Promise<boolean> => drained(socket, () => stream.position()));
         socket.on('close', () => {
           sockets.delete(tracked);
           stream.close();
@@ -70,20 +72,34 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
     );
   });
 
-  function deliver(socket: WebSocket, event: StreamEvent, written?: () => void): void {
+  function deliver(socket: WebSocket, event: StreamEvent, written?: () => void): boolean {
     if (socket.readyState !== socket.OPEN) {
       written?.();
-      return;
+      return true;
     }
-    if (socket.bufferedAmount > maxBufferedBytes) {
-      socket.close(CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${event.seq - 1}`);
-      setTimeout(() => socket.terminate(), 5000).unref();
-      written?.();
-      return;
-    }
+    if (socket.bufferedAmount > maxBufferedBytes) return false;
     socket.send(event.payload, written && (() => written()));
     const at = eventTime(event.payload);
     if (at !== null) deps.ctx.telemetry.orderStage('event_delivered', Math.max(0, Date.now() - at) / 1000);
+    return true;
+  }
+
+  /**
+   * Waits for a backed-up socket to take what it was sent (down to half the limit). One that
+   * stays backed up for slowConsumerMs is closed with 4008, naming the seq to resume after.
+   */
+  async function drained(socket: WebSocket, position: () => number): Promise<boolean> {
+    const deadline = Date.now() + slowConsumerMs;
+    while (socket.readyState === socket.OPEN) {
+      if (socket.bufferedAmount <= maxBufferedBytes / 2) return true;
+      if (Date.now() > deadline) {
+        socket.close(CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${position()}`);
+        setTimeout(() => socket.terminate(), 5000).unref();
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    return false;
   }
 });
 
