@@ -1,6 +1,7 @@
 /**
- * A WebSocket client that stops reading is closed with 4008, naming the seq to reconnect
- * from, instead of holding the server's memory or slowing the trader's other clients. The
+ * A WebSocket client that stops reading is sent nothing more and, once backed up for longer
+ * than the grace period, closed with 4008 naming the seq to reconnect from, instead of holding
+ * the server's memory or slowing the trader's other clients. The
  * kernel absorbs megabytes for a socket that is not read, so the flood is injected straight
  * into the gateway's Redis channel as large contiguous events: quick to produce, and the
  * gateway cannot tell them from its own.
@@ -20,7 +21,7 @@ describe.skipIf(!reachable)('a slow WebSocket consumer', () => {
   let gw: TestGateway;
   let redis: Redis;
   beforeAll(async () => {
-    gw = await startTestGateway({ ORDERGATE_BUS_URL: BUS_URLS.redis, ORDERGATE_BUS_NAMESPACE: namespace, ORDERGATE_WS_MAX_BUFFER_KIB: '64' });
+    gw = await startTestGateway({ ORDERGATE_BUS_URL: BUS_URLS.redis, ORDERGATE_BUS_NAMESPACE: namespace, ORDERGATE_WS_MAX_BUFFER_KIB: '64', ORDERGATE_WS_SLOW_CONSUMER_MS: '300' });
     redis = new Redis(BUS_URLS.redis);
   });
   afterAll(async () => {
@@ -47,6 +48,8 @@ describe.skipIf(!reachable)('a slow WebSocket consumer', () => {
     await fast.until((c) => c.messages.length >= 3 + FLOOD, 'every flooded event on the client that reads');
     expect(fast.seqs()).toEqual(Array.from({ length: 3 + FLOOD }, (_, i) => i + 1));
 
+    // Backed up for longer than the grace period (300 ms here), the stalled client is closed.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     slow.tcp()!.resume();
     const closed = await slow.closed;
     expect(closed.code).toBe(4008);
