@@ -32,7 +32,7 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
     bodyLimit: BODY_LIMIT,
     genReqId: () => uuidv7(),
     disableRequestLogging: true,
-    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: false } },
+    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true, allErrors: true, removeAdditional: false, useDefaults: false } },
     routerOptions: { ignoreTrailingSlash: true },
   });
 
