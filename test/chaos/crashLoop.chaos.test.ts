@@ -15,7 +15,7 @@ describe('R1: crash loop (small)', () => {
       duplicates: 0, retriesWithoutLookup: 0, ordersShortOfLookups: 0, unknownAtVenue: 0, acceptedButNotLive: 0,
       lost: 0, unsettled: 0, stateMismatches: 0, settledLate: 0, auditBroken: 0,
     });
-    expect(figures.kills).toBe(3);
+    expect(figures.kills).toBeGreaterThanOrEqual(3);
     expect(figures.acknowledged).toBeGreaterThan(100);
   }, 120_000);
 });

@@ -115,7 +115,8 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
         if (open.length === 0 && (await store.countOrdersByStatus()).pending === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await gateway.stop();
+      // Killed, not stopped: everything is settled and durable; a graceful close would only wait on idle clients.
+      await gateway.kill();
       gateway = null;
       const figures = await judge(store, front, load);
       const verify = spawnSync(join('node_modules', '.bin', 'tsx'), ['src/cli/verifyAudit.ts'], {

@@ -4,6 +4,7 @@
  * lapse, and when the paused one wakes, nothing it had started may reach the venue twice.
  * Checked, like R1, against the exchange's journal and books.
  */
+import { rmSync } from 'node:fs';
 import { openStore } from '../../src/adapters/store/openStore.ts';
 import { checkAgainstVenue, type VenueFigures } from '../support/executionChecks.ts';
 import { freshSchemaName, POSTGRES_URL } from '../support/postgres.ts';
@@ -60,7 +61,9 @@ export async function runPausedInstance(options: PauseOptions): Promise<PauseFig
       if ((await store.execution.listDispatchIntents({ limit: 1 })).length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await Promise.all([a.stop(), b.stop()]);
+    // Killed, not stopped: the store is durable, and a graceful close can wait a minute on
+    // connections that clients abandoned while the instance was paused.
+    await Promise.all([a.kill(), b.kill()]);
     const judged = await judge(store, front, load);
     return { acknowledged: load.placed.filter((o) => o.acknowledged).length, inFlightAtPause: leased.length, takenOver, ...judged };
   } finally {
@@ -69,6 +72,7 @@ export async function runPausedInstance(options: PauseOptions): Promise<PauseFig
     await store.close();
     await front.stop();
     await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    for (const id of ['instance-a', 'instance-b']) rmSync(env(id).ORDERGATE_DATA_DIR, { recursive: true, force: true });
   }
 }
 

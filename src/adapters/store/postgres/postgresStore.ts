@@ -26,6 +26,8 @@ export interface PostgresStoreOptions {
 }
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
+/** Longer than any transaction of ours takes; shorter than a paused instance may stay paused. */
+const IDLE_IN_TRANSACTION_MS = 5_000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
@@ -129,7 +131,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // A client in use whose server ends the session (a lease ended by idle_in_transaction_session_timeout,
   // a restart) emits 'error' too, and the pool only listens while a client is idle. Its query
   // fails with the error already, and the pool drops it on release as no longer queryable.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    // Every commit locks the audit head: an instance paused or hung mid-transaction would stall
+    // every other one. The server ends such a session instead, and its work rolls back (R5).
+    client.query(`SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`).catch(() => {});
+  });
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   return createKyselyStore({
     dialect: 'postgres',
