@@ -24,6 +24,7 @@ export interface CommitLoop {
   /** The bench process (the loop itself; on SQLite also the commits). */
   readonly benchCpuPercent?: number;
   readonly databaseCpuPercent?: number;
+  readonly kernelCpuPercent?: number;
   readonly otherCpuPercent?: number;
   readonly attempts?: number;
 }
@@ -70,31 +71,32 @@ export function sqliteCommitLoop(dataDir: string, seconds: number): CommitLoop {
   }
 }
 
-export async function postgresCommitLoop(url: string, clients: number, seconds: number): Promise<CommitLoop> {
-  const connections = await Promise.all(Array.from({ length: clients }, async () => {
+async function connectClients(url: string, count: number): Promise<pg.Client[]> {
+  const clients = await Promise.all(Array.from({ length: count }, async () => {
     const client = new pg.Client({ connectionString: url, application_name: 'ordergate-bench' });
     await client.connect();
     return client;
   }));
-  try {
-    await connections[0]!.query(`CREATE TABLE IF NOT EXISTS bench_commits (${COLUMNS})`);
-    const text = `INSERT INTO bench_commits VALUES (${INSERT_PLACEHOLDERS(true)})`;
-    const latencies: number[] = [];
-    const started = performance.now();
-    const deadline = started + seconds * 1000;
-    await Promise.all(connections.map(async (client) => {
-      for (let now = performance.now(); now < deadline;) {
-        await client.query({ name: 'bench-insert', text, values: orderRow() });
-        const after = performance.now();
-        latencies.push(after - now);
-        now = after;
-      }
-    }));
-    const elapsed = (performance.now() - started) / 1000;
-    return { clients, seconds: elapsed, commits: latencies.length, perSecond: latencies.length / elapsed, commitLatencyMs: summarize(latencies) };
-  } finally {
-    await Promise.all(connections.map((client) => client.end()));
-  }
+  await clients[0]!.query(`CREATE TABLE IF NOT EXISTS bench_commits (${COLUMNS})`);
+  return clients;
+}
+
+/** Autocommit INSERTs from every client at once; the clients are connected (and closed) by the caller. */
+export async function postgresCommitLoop(connections: readonly pg.Client[], seconds: number): Promise<CommitLoop> {
+  const text = `INSERT INTO bench_commits VALUES (${INSERT_PLACEHOLDERS(true)})`;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(connections.map(async (client) => {
+    for (let now = performance.now(); now < deadline;) {
+      await client.query({ name: 'bench-insert', text, values: orderRow() });
+      const after = performance.now();
+      latencies.push(after - now);
+      now = after;
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  return { clients: connections.length, seconds: elapsed, commits: latencies.length, perSecond: latencies.length / elapsed, commitLatencyMs: summarize(latencies) };
 }
 
 /**
@@ -108,16 +110,20 @@ export async function measureCommitLoops(
   noise: NoisePolicy,
   log: (line: string) => void,
 ): Promise<CommitLoop[]> {
-  const plans = store.kind === 'sqlite'
-    ? [{ clients: 1, run: async () => sqliteCommitLoop(store.dataDir, seconds) }]
-    : [...new Set([1, ...store.clients])].map((clients) => ({ clients, run: () => postgresCommitLoop(store.url, clients, seconds) }));
+  const counts = store.kind === 'sqlite' ? [1] : [...new Set([1, ...store.clients])];
   const loops: CommitLoop[] = [];
-  for (const plan of plans) {
-    const measured = await measureQuietly(noise, null, `${store.kind} commit loop, ${plan.clients} client(s)`, log, plan.run);
+  for (const clients of counts) {
+    // PostgreSQL backends are started before and stopped after the measurement, so the CPU
+    // they use is all inside it and none of it leaves with an exiting process.
+    const connections = store.kind === 'postgres' ? await connectClients(store.url, clients) : [];
+    const run = store.kind === 'sqlite' ? async () => sqliteCommitLoop(store.dataDir, seconds) : () => postgresCommitLoop(connections, seconds);
+    const measured = await measureQuietly(noise, null, `${store.kind} commit loop, ${clients} client(s)`, log, run)
+      .finally(() => Promise.all(connections.map((client) => client.end())));
     const loop: CommitLoop = {
       ...measured.result,
       benchCpuPercent: measured.self,
       databaseCpuPercent: measured.database,
+      kernelCpuPercent: measured.kernel,
       otherCpuPercent: measured.others,
       attempts: measured.attempts,
     };

@@ -15,7 +15,9 @@ export interface CpuUse {
   readonly self: number;
   /** PostgreSQL's processes: part of the system under test when it is the store. */
   readonly database: number;
-  /** Everything else, kernel and hypervisor steal included: noise. */
+  /** The kernel's own work (interrupts, network softirqs, I/O threads), mostly on behalf of the above. */
+  readonly kernel: number;
+  /** Every other program, and time the hypervisor stole for other machines: noise. */
   readonly others: number;
 }
 
@@ -61,10 +63,17 @@ function tasks(): Map<number, Task> {
   return all;
 }
 
-function machineBusySeconds(): number {
+/**
+ * From /proc/stat: all busy time (steal included: the hypervisor gave our cores to other
+ * machines), and the interrupt and softirq time within it, which no process is charged for.
+ */
+function machineSeconds(): { busy: number; interrupts: number } {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND;
+  return { busy: (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND, interrupts: (irq! + softirq!) / TICKS_PER_SECOND };
 }
+
+/** Kernel threads descend from kthreadd (pid 2). */
+const isKernelThread = (all: Map<number, Task>, pid: number) => pid === 2 || all.get(pid)?.ppid === 2;
 
 function descendsFrom(all: Map<number, Task>, pid: number, root: number): boolean {
   for (let current: number | undefined = pid, hops = 0; current !== undefined && current > 1 && hops < 64; hops++) {
@@ -78,29 +87,27 @@ function descendsFrom(all: Map<number, Task>, pid: number, root: number): boolea
 export async function cpuDuring<T>(pid: number | null, work: () => Promise<T>): Promise<{ result: T } & CpuUse> {
   const started = performance.now();
   const before = tasks();
-  const machineBefore = machineBusySeconds();
+  const machineBefore = machineSeconds();
   const result = await work();
   const seconds = (performance.now() - started) / 1000;
-  const machine = machineBusySeconds() - machineBefore;
+  const machineAfter = machineSeconds();
   const after = tasks();
   let server = 0;
   let self = 0;
   let database = 0;
+  let kernel = machineAfter.interrupts - machineBefore.interrupts;
   for (const [id, task] of after) {
     const used = task.cpuSeconds - (before.get(id)?.cpuSeconds ?? 0);
     if (used <= 0) continue;
     if (pid !== null && descendsFrom(after, id, pid)) server += used;
     else if (descendsFrom(after, id, process.pid)) self += used;
     else if (task.command === 'postgres') database += used;
+    else if (isKernelThread(after, id)) kernel += used;
   }
+  // The rest of the busy time: other programs, including those that came and went meanwhile, and steal.
+  const others = Math.max(0, machineAfter.busy - machineBefore.busy - server - self - database - kernel);
   const percent = (cpu: number) => (100 * cpu) / seconds;
-  return {
-    result,
-    server: percent(server),
-    self: percent(self),
-    database: percent(database),
-    others: Math.max(0, percent(machine - server - self - database)),
-  };
+  return { result, server: percent(server), self: percent(self), database: percent(database), kernel: percent(kernel), others: percent(others) };
 }
 
 /** Waits (at most `seconds`) for a second in which other programs use less than `percent` CPU. */

@@ -29,6 +29,8 @@ export interface CpuShare {
   readonly loadGeneratorCpuPercent: number;
   /** PostgreSQL's processes (0 on SQLite, where the store runs inside the gateway). */
   readonly databaseCpuPercent: number;
+  /** Interrupts, network softirqs and kernel threads: mostly loopback traffic and disk I/O of the run itself. */
+  readonly kernelCpuPercent: number;
   /** Every other process on the machine: noise, when it is not near 0. */
   readonly otherCpuPercent: number;
   /** How many times the run was taken because other programs disturbed it. */
@@ -128,6 +130,7 @@ const cpuShare = (use: CpuUse & { attempts: number }): CpuShare => ({
   serverCpuPercent: use.server,
   loadGeneratorCpuPercent: use.self,
   databaseCpuPercent: use.database,
+  kernelCpuPercent: use.kernel,
   otherCpuPercent: use.others,
   attempts: use.attempts,
 });

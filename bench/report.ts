@@ -156,10 +156,12 @@ export function renderTable(results: Results): string {
   if (results.commitLoops) {
     const kind = results.store === 'sqlite' ? 'BEGIN IMMEDIATE; INSERT; COMMIT (WAL, synchronous=FULL)' : 'autocommit INSERT';
     out.push('', `Raw commit loop: one single-row ${kind}, ${o['commitSeconds']} s`);
-    out.push(table(['clients', 'commits/s', 'p50 ms', 'p99 ms', 'gateway orders/s at same conn ÷ this'],
+    const cpu = (value: number | undefined) => (value === undefined ? '–' : `${num(value)} %`);
+    out.push(table(['clients', 'commits/s', 'p50 ms', 'p99 ms', 'bench CPU', ...(postgres ? ['postgres CPU'] : []), 'gateway orders/s at same conn ÷ this'],
       results.commitLoops.map((loop) => {
         const gateway = gatewayAt(results, loop.clients);
         return [String(loop.clients), num(loop.perSecond), ms(loop.commitLatencyMs.p50), ms(loop.commitLatencyMs.p99),
+          cpu(loop.benchCpuPercent), ...(postgres ? [cpu(loop.databaseCpuPercent)] : []),
           gateway ? `${num(gateway.perSecond / loop.perSecond, 2)}×` : '–'];
       })));
     const multiples = d.overCommitLoop.filter((entry) => entry.ofSequentialLoop !== null);

@@ -162,7 +162,9 @@ async function main(): Promise<void> {
 
   console.log(renderTable(results));
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${opts.store}-latest.json`);
+  // A run of some phases only must not replace the full record of the last complete run.
+  const partial = opts.phases.size < PHASES.length ? `-${[...opts.phases].join('-')}` : '';
+  const file = join(resultsDir, `${opts.store}${partial}-latest.json`);
   writeFileSync(file, `${JSON.stringify(forFile(results), null, 2)}\n`);
   console.log(`\nraw figures: ${file}`);
 }

@@ -40,6 +40,7 @@ export interface WebSocketResult {
   readonly lastSubscriberFromRequestMs: LatencySummary;
   readonly gatewayCpuPercent: number;
   readonly databaseCpuPercent: number;
+  readonly kernelCpuPercent: number;
   readonly otherCpuPercent: number;
   readonly attempts: number;
 }
@@ -173,6 +174,18 @@ interface Samples {
   readonly lastSubscriber: number[];
 }
 
+/** A missing event's error names the order's state, so a stuck ack is told from a lost message. */
+async function explained<T>(waiting: Promise<T>, baseUrl: string, orderId: string, token: string): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const response = await fetch(`${baseUrl}/api/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+    const order = response?.ok ? ((await response.json()) as { status?: string; events?: Array<{ kind?: string }> }) : null;
+    const state = order ? `status ${order.status}, audit ${order.events?.map((e) => e.kind).join(' → ')}` : 'unreadable';
+    throw new Error(`${(error as Error).message} (the order: ${state})`);
+  }
+}
+
 async function sampleFills(plan: WebSocketPlan, baseUrl: string, subscribers: Subscribers, agent: Agent): Promise<Samples> {
   const { tokens, deliveries, socketsOf } = subscribers;
   const samples: Samples = { fromExecution: [], fromRequest: [], lastSubscriber: [] };
@@ -181,13 +194,13 @@ async function sampleFills(plan: WebSocketPlan, baseUrl: string, subscribers: Su
     const placed = await postJson(agent, baseUrl, '/api/v1/orders', tokens[trader]!, restingOrderBody(i));
     if (placed.status !== 201) throw new Error(`placing an order answered ${placed.status}: ${JSON.stringify(placed.json)}`);
     const orderId = placed.json.id as string;
-    await deliveries.wait(`${orderId} order.acked`, socketsOf(trader), 5000);
+    await explained(deliveries.wait(`${orderId} order.acked`, socketsOf(trader), 5000), baseUrl, orderId, tokens[trader]!);
 
     const sent = subscribers.realignClock()();
     const filled = await postJson(agent, baseUrl, `/api/v1/orders/${orderId}/simulate_fill`, tokens[trader]!,
       JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
     if (filled.status !== 200) throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
-    const arrival = await deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 5000);
+    const arrival = await explained(deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 5000), baseUrl, orderId, tokens[trader]!);
     if (i >= plan.warmupSamples) {
       samples.fromExecution.push(arrival.first! - Date.parse(arrival.timestamp));
       samples.fromRequest.push(arrival.first! - sent);
@@ -229,6 +242,7 @@ export async function measureFillLatency(plan: WebSocketPlan, prepare: () => Pro
       lastSubscriberFromRequestMs: summarize(samples.lastSubscriber),
       gatewayCpuPercent: sampling.server,
       databaseCpuPercent: sampling.database,
+      kernelCpuPercent: sampling.kernel,
       otherCpuPercent: sampling.others,
       attempts: sampling.attempts,
     };
