@@ -107,7 +107,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   registerExecutionMetrics(registry, {
     store: store.execution, venues: () => execution.venues.names(), lastRun: (name) => reconciler.lastRun(name), guard: (name) => execution.guards.get(name),
   });
-  const controls = new RiskControls(ctx, risk, reports, bus);
+  const controls = new RiskControls(ctx, risk, dispatcher, bus);
   const listening = execution.raw.map((venue) => reports.listen(venue.name, (listener) => venue.onExecutionReport(listener)));
   const stopListening = () => listening.forEach((stop) => stop());
 

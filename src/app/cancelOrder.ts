@@ -1,20 +1,32 @@
 /**
  * CancelOrder: records the trader's cancel request, then asks the venue. The venue's answer
  * (cancelled, or cancel rejected because a fill won the race) arrives as an execution report.
+ *
+ * Who sends the cancel: while the venue has not acknowledged the order (no venue order id),
+ * its submit is not yet sent, in flight or in doubt, and the executor owns it. The executor then
+ * either closes it unsent, or cancels it at the venue as soon as the venue has it (attempt.ts);
+ * a cancel sent from here could overtake the submit and be refused, or reach the venue twice.
+ * So here the cancel goes to the venue only for an acknowledged order; for the rest the
+ * request commits with an `expedite` of the dispatch intent and wakes the executor.
  */
 import { decide, type Rejection } from '../domain/order/decide.ts';
 import type { Order } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
+import type { OrderChange } from '../ports/store.ts';
 import type { OrderContext } from './context.ts';
-import type { ExecutionReportProcessor } from './executionReports.ts';
 import { buildChange } from './orderChanges.ts';
 import type { IdempotencyWriter } from './submitOrder.ts';
 
 export type CancelRejection = Extract<Rejection, { code: 'order_not_cancelable' | 'order_not_found' }>;
 
+/** Wakes the executor, so an expedited intent is run now rather than at its next poll. */
+export interface ExecutionWake {
+  dispatch(order: Order): void;
+}
+
 export async function cancelOrder(
   ctx: OrderContext,
-  reports: ExecutionReportProcessor,
+  execution: ExecutionWake,
   traderId: string,
   orderId: string,
   idempotency: IdempotencyWriter | null,
@@ -29,21 +41,31 @@ export async function cancelOrder(
       throw new Error(`unexpected cancel refusal: ${e.code}`);
     }
     const built = buildChange(ctx.ids, order, decision.value, idempotency);
-    await ctx.committer.commit(built.change);
+    await ctx.committer.commit(cancelChange(ctx, built.order, built.change));
     return ok(built.order);
   });
   if (!requested.ok) return requested;
+  await sendCancel(ctx, execution, requested.value);
+  return ok((await ctx.store.findTraderOrder(traderId, orderId)) ?? requested.value);
+}
 
-  const order = requested.value;
-  const venue = ctx.venues.get(order.venue);
-  if (!venue) return requested;
-  const outcome = await venue.cancel(order.id);
-  if (outcome.outcome === 'rejected' && outcome.reason === 'unknown order' && order.venueOrderId === null) {
-    // The venue never received the order: nothing can trade, so the cancel is complete here.
-    await reports.process(order.venue, { kind: 'cancelled', clientOrderId: order.id, venueOrderId: null, reason: 'cancelled before it reached the venue', at: ctx.clock.now() });
-  } else if (outcome.outcome === 'unknown') {
-    ctx.telemetry.anomaly('cancel_outcome_unknown');
-    ctx.log.warn({ orderId: order.id, reason: outcome.reason }, 'cancel outcome unknown; the order stays pending_cancel until the venue reports');
+/** The change that records a cancel request, with the expedite of the intent when the executor still owns the submit. */
+export function cancelChange(ctx: OrderContext, requested: Order, change: OrderChange): OrderChange {
+  if (requested.venueOrderId !== null) return change;
+  return { ...change, intents: [...(change.intents ?? []), { kind: 'expedite', orderId: requested.id, at: ctx.clock.now() }] };
+}
+
+/** After the cancel request of `requested` is committed: ask its venue, or leave it to the executor (see above). */
+export async function sendCancel(ctx: OrderContext, execution: ExecutionWake, requested: Order): Promise<void> {
+  if (requested.venueOrderId === null) {
+    execution.dispatch(requested);
+    return;
   }
-  return ok((await ctx.store.findTraderOrder(traderId, orderId)) ?? order);
+  const venue = ctx.venues.get(requested.venue);
+  if (!venue) return;
+  const outcome = await venue.cancel(requested.id);
+  if (outcome.outcome === 'unknown') {
+    ctx.telemetry.anomaly('cancel_outcome_unknown');
+    ctx.log.warn({ orderId: requested.id, reason: outcome.reason }, 'cancel outcome unknown; the order stays pending_cancel until the venue reports');
+  }
 }

@@ -16,6 +16,9 @@ import type { IdempotencyWriter } from './submitOrder.ts';
 
 export type ReportOutcome = 'applied' | 'duplicate' | 'ignored' | 'refused';
 
+/** Statuses of an order the gateway no longer wants working at the venue. */
+const WITHDRAWN: ReadonlySet<Order['status']> = new Set(['pending_cancel', 'cancelled']);
+
 export class ExecutionReportProcessor {
   constructor(private readonly ctx: OrderContext) {}
 
@@ -37,10 +40,33 @@ export class ExecutionReportProcessor {
       this.ctx.log.warn({ venue: venueName, clientOrderId: report.clientOrderId }, 'report for an order this gateway did not send');
       return 'ignored';
     }
-    return this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(venueName, report, idempotency, 2));
+    let withdrawn = false;
+    const outcome = await this.ctx.locks.run(report.clientOrderId, () =>
+      this.applyLocked(venueName, report, idempotency, 2, () => (withdrawn = true)));
+    if (withdrawn) await this.cancelWithdrawn(venueName, report.clientOrderId);
+    return outcome;
   }
 
-  private async applyLocked(venueName: string, report: ExecutionReport, idempotency: IdempotencyWriter | null, triesLeft: number): Promise<ReportOutcome> {
+  /**
+   * The venue has just shown it holds an order the gateway had already withdrawn while the venue
+   * had not acknowledged it (see cancelOrder.ts): this report is the one moment that is known,
+   * once, under the order's lock, so the cancel is sent from here, and only from here.
+   */
+  private async cancelWithdrawn(venueName: string, orderId: string): Promise<void> {
+    const venue = this.ctx.venues.get(venueName);
+    if (!venue) return;
+    const outcome = await venue.cancel(orderId);
+    this.ctx.log.warn({ orderId, venue: venueName, outcome: outcome.outcome }, 'the venue holds an order withdrawn before it was acknowledged; cancel sent');
+    if (outcome.outcome === 'unknown') this.ctx.telemetry.anomaly('cancel_outcome_unknown');
+  }
+
+  private async applyLocked(
+    venueName: string,
+    report: ExecutionReport,
+    idempotency: IdempotencyWriter | null,
+    triesLeft: number,
+    withdrawn: () => void,
+  ): Promise<ReportOutcome> {
     const order = await this.ctx.store.findOrder(report.clientOrderId);
     if (!order || order.venue !== venueName) {
       this.ctx.telemetry.anomaly('report_for_unknown_order');
@@ -64,10 +90,11 @@ export class ExecutionReportProcessor {
     } catch (error) {
       if (error instanceof StoreConflict && error.kind === 'venue_fill_id') return 'duplicate';
       if (error instanceof StoreConflict && error.kind === 'order_version' && triesLeft > 1) {
-        return this.applyLocked(venueName, report, idempotency, triesLeft - 1);
+        return this.applyLocked(venueName, report, idempotency, triesLeft - 1, withdrawn);
       }
       throw error;
     }
+    if (order.venueOrderId === null && built.order.venueOrderId !== null && WITHDRAWN.has(built.order.status)) withdrawn();
     if (report.kind === 'ack') this.ctx.telemetry.orderStage('venue_ack', secondsSince(this.ctx.clock, order.createdAt));
     if (report.kind === 'fill') this.ctx.telemetry.orderStage('fill', secondsSince(this.ctx.clock, order.createdAt));
     return 'applied';

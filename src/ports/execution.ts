@@ -43,9 +43,21 @@ export type DispatchIntentWrite =
       readonly inDoubt: boolean;
       readonly lastError: string | null;
       readonly at: Date;
+      /**
+       * Fencing on the order too: applies only while the order is still at this version, so a
+       * send is never started for an order changed since it was read (a cancel request).
+       * StoreConflict('order_version') otherwise.
+       */
+      readonly orderVersion?: number;
     }
   /** The order's fate is recorded: the intent is done. Fenced like update. */
-  | { readonly kind: 'complete'; readonly orderId: string; readonly owner: string };
+  | { readonly kind: 'complete'; readonly orderId: string; readonly owner: string }
+  /**
+   * A cancel was requested before the venue acknowledged the order: an intent waiting out a
+   * backoff, with no live lease, is due at `at`, so its next turn settles the order now (looks it
+   * up, cancels it there or closes it unsent). Not fenced; a leased or finished intent is left as it is.
+   */
+  | { readonly kind: 'expedite'; readonly orderId: string; readonly at: Date };
 
 export interface DispatchClaim {
   readonly owner: string;

@@ -76,6 +76,14 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
       continue;
     }
     await flush();
+    if (write.kind === 'expedite') {
+      const at = iso(write.at);
+      await db.updateTable('dispatch_intents').set({ next_attempt_at: at, updated_at: at })
+        .where('order_id', '=', write.orderId).where('next_attempt_at', '>', at)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)]))
+        .execute();
+      continue;
+    }
     const fenced = write.kind === 'update'
       ? await db.updateTable('dispatch_intents').set({
         attempts: write.attempts,
@@ -85,14 +93,25 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
         in_doubt: write.inDoubt ? 1 : 0,
         last_error: write.lastError,
         updated_at: iso(write.at),
-      }).where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner).executeTakeFirst()
+      }).where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner)
+        .$if(write.orderVersion !== undefined, (query) => query.where((eb) => eb.exists(
+          eb.selectFrom('orders').select('id').where('id', '=', write.orderId).where('version', '=', write.orderVersion!))))
+        .executeTakeFirst()
       : await db.deleteFrom('dispatch_intents').where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner).executeTakeFirst();
     const touched = 'numUpdatedRows' in fenced ? fenced.numUpdatedRows : fenced.numDeletedRows;
     if (touched === 0n) {
+      if (write.kind === 'update' && write.orderVersion !== undefined && !(await orderAtVersion(db, write.orderId, write.orderVersion))) {
+        throw new StoreConflict('order_version', `order ${write.orderId} changed since version ${write.orderVersion}`);
+      }
       throw new StoreConflict('dispatch_lease', `${write.owner} no longer holds the dispatch lease of order ${write.orderId}`);
     }
   }
   await flush();
+}
+
+async function orderAtVersion(db: Tx, orderId: string, version: number): Promise<boolean> {
+  const row = await db.selectFrom('orders').select('version').where('id', '=', orderId).executeTakeFirst();
+  return row !== undefined && Number(row.version) === version;
 }
 
 /**

@@ -11,6 +11,9 @@
  * - Unknown outcomes leave the order in doubt with a jittered exponential backoff; rejections
  *   are final, but a rejection of a retry is confirmed by a lookup (it may be the venue refusing
  *   a duplicate of an earlier attempt that it holds).
+ * - An order withdrawn before the venue acknowledged it (pending_cancel with no venue order id)
+ *   is closed unsent if it was never sent; if the venue turns out to hold it, the report that
+ *   says so makes the report processor cancel it there (executionReports.ts).
  * Returns when the intent should be looked at again, or null when it is done or not ours.
  */
 import { StoreConflict } from '../../ports/store.ts';
@@ -60,7 +63,7 @@ export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise
     if (found.kind === 'failed') {
       return reschedule(d, order, intent, `lookup failed: ${found.reason}`, Math.max(found.retryAfterMs ?? 0, retryDelayMs(d.policy, intent.attempts, d.random)));
     }
-    if (found.kind === 'found') return adopt(d, order, intent, found.view, guard);
+    if (found.kind === 'found') return adopt(d, order, intent, found.view);
     if (order.status === 'pending_cancel') return closeUnsent(d, order, intent, 'cancelled');
     if (intent.attempts >= d.policy.maxAttempts) return closeUnsent(d, order, intent, 'rejected');
   } else if (order.status === 'pending_cancel') {
@@ -72,28 +75,36 @@ export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise
 async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard): Promise<Date | null> {
   const { ctx } = d;
   const attempt = intent.attempts + 1;
+  let changed = false;
   const outcome = await guard.submit(venueRequest(order), async () => {
     const now = ctx.clock.now();
+    // Fenced on the order's version too: a cancel committed since the order was read stops the send.
     return fenced(d, order, { kind: 'execution_started', attempt, venue: guard.name }, {
       kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: now,
       leaseExpiresAt: new Date(now.getTime() + d.leaseMs), inDoubt: intent.inDoubt, lastError: intent.lastError, at: now,
+      orderVersion: order.version,
+    }).catch((error: unknown) => {
+      if (!(error instanceof StoreConflict && error.kind === 'order_version')) throw error;
+      changed = true;
+      return false;
     });
   });
   const now = ctx.clock.now();
   switch (outcome.outcome) {
     case 'not_sent':
+      // The order changed before anything was sent: decide again from what it is now.
+      if (changed) return runIntent(d, intent);
       // Withheld: the lease is another instance's now, or the store failed and the lease will lapse.
       if (outcome.cause === 'withheld') return null;
       return reschedule(d, order, intent, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
     case 'accepted':
       await apply(d, order.venue, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at: now });
       await finish(d, order, { kind: 'executed', attempt, outcome: 'accepted', venueOrderId: outcome.venueOrderId });
-      await cancelIfWithdrawn(d, order.id, guard);
       return null;
     case 'rejected': {
       if (attempt > 1) {
         const found = await guard.lookup(order.id);
-        if (found.kind === 'found') return adopt(d, order, { ...intent, attempts: attempt }, found.view, guard);
+        if (found.kind === 'found') return adopt(d, order, { ...intent, attempts: attempt }, found.view);
         if (found.kind === 'failed') {
           return reschedule(d, order, { ...intent, attempts: attempt }, `rejected (${outcome.reason}), unconfirmed: lookup failed`, retryDelayMs(d.policy, attempt, d.random));
         }
@@ -125,10 +136,9 @@ async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard:
 }
 
 /** The venue holds the order: its state becomes ours, nothing is sent. */
-async function adopt(d: AttemptDeps, order: Order, intent: DispatchIntent, view: VenueOrderView, guard: VenueGuard): Promise<null> {
+async function adopt(d: AttemptDeps, order: Order, intent: DispatchIntent, view: VenueOrderView): Promise<null> {
   for (const report of reportsFromView(view, d.ctx.clock.now())) await apply(d, order.venue, report);
   await finish(d, order, { kind: 'recovered', attempt: intent.attempts, via: 'lookup', found: view.status, resolution: 'adopted' });
-  if (view.status === 'working') await cancelIfWithdrawn(d, order.id, guard);
   return null;
 }
 
@@ -144,14 +154,6 @@ async function closeUnsent(d: AttemptDeps, order: Order, intent: DispatchIntent,
     ? { kind: 'cancelled', clientOrderId: order.id, venueOrderId: null, reason, at }
     : { kind: 'rejected', clientOrderId: order.id, venueOrderId: null, reason, at });
   return null;
-}
-
-/** An order the trader cancelled while its submit was on the way: the venue holds it, so cancel it there. */
-async function cancelIfWithdrawn(d: AttemptDeps, orderId: string, guard: VenueGuard): Promise<void> {
-  const now = await d.ctx.store.findOrder(orderId);
-  if (!now || (now.status !== 'pending_cancel' && now.status !== 'cancelled')) return;
-  const outcome = await guard.cancel(orderId);
-  d.ctx.log.warn({ orderId, outcome: outcome.outcome }, 'order withdrawn while its submit was in flight; cancel sent to the venue');
 }
 
 async function reschedule(d: AttemptDeps, order: Order, intent: DispatchIntent, reason: string, waitMs: number): Promise<Date | null> {

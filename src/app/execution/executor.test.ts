@@ -156,15 +156,49 @@ describe('executor: leases', () => {
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
   });
 
-  it('given an order cancelled before the executor reached it, then it is never sent', async () => {
+  it('given an order cancelled before the executor reached it, then it is never sent and is closed here', async () => {
     kit = await executionKit();
     const order = await submitHeld();
-    const cancelled = await cancelOrder(kit.ctx, kit.reports, 'trader-x', order.id, null);
-    expect(cancelled.ok && cancelled.value.status).toBe('cancelled');
-    kit.dispatcher.dispatch(order);
+    const cancelled = await cancelOrder(kit.ctx, kit.dispatcher, 'trader-x', order.id, null);
+    expect(cancelled.ok).toBe(true);
     await kit.settled();
-    expect(kit.sim.journal().filter((e) => e.op === 'submit')).toEqual([]);
+    expect(kit.sim.journal().filter((e) => e.op === 'submit' || e.op === 'cancel')).toEqual([]);
+    expect(await kit.store.findOrder(order.id)).toMatchObject({ status: 'cancelled', reason: 'cancelled before it reached the venue' });
     expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
+  });
+
+  it('given an order in doubt when the trader cancels, then it is looked up at once (not after the backoff) and cancelled at the venue exactly once', async () => {
+    kit = await executionKit();
+    kit.plan.force('drop');
+    kit.venue.breakStream();
+    const order = await kit.submit();
+    await kit.settled();
+    kit.venue.restoreStream();
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+
+    await kit.advance(100);
+    const requested = await cancelOrder(kit.ctx, kit.dispatcher, 'trader-x', order.id, null);
+    expect(requested.ok).toBe(true);
+    await kit.settled();
+    expect(await journalOf(order.id)).toEqual(['submit:accepted@0', 'lookup:found@100', 'cancel:requested@100']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('cancelled');
+    await kit.advance(60_000);
+    expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id && e.op !== 'lookup').map((e) => e.op)).toEqual(['submit', 'cancel']);
+  });
+
+  it('given a cancel committed after the executor read the order, then the send is withheld by the version fence and the order closed unsent', async () => {
+    kit = await executionKit();
+    const order = await submitHeld();
+    const [intent] = await kit.store.execution.claimDispatchIntents({ owner: 'instance-a', now: kit.time.now(), leaseMs: 15_000, limit: 1 });
+    const stale = { ...intent!, leaseOwner: 'instance-a' };
+    // The cancel lands between the executor's read of the order and its execution_started.
+    await cancelOrder(kit.ctx, { dispatch() {} }, 'trader-x', order.id, null);
+    await expect(kit.ctx.committer.commit(bookkeeping(order, [], [{
+      kind: 'update', orderId: order.id, owner: 'instance-a', attempts: 1, nextAttemptAt: kit.time.now(),
+      leaseExpiresAt: new Date(kit.time.now().getTime() + 15_000), inDoubt: false, lastError: null, at: kit.time.now(), orderVersion: order.version,
+    }]))).rejects.toMatchObject({ name: 'StoreConflict', kind: 'order_version' });
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 0 });
+    expect(stale.attempts).toBe(0);
   });
 });
 

@@ -39,9 +39,14 @@ describe('the kill switch', () => {
     expect(denied.every((e) => e.code === 'risk_denied' && e.denial.code === 'trading_halted')).toBe(true);
     expect(denied.length).toBeGreaterThan(0);
     expect(outcome.cancelRequested).toBe(accepted.length);
+    await t.dispatcher.settled();
+    // Each accepted order the venue took is cancelled there exactly once; the rest were never sent.
     const ids = new Set(accepted.map((o) => o.id as string));
-    const cancelsAtVenue = t.app.sim.journal().filter((e) => e.op === 'cancel' && ids.has(e.clientOrderId));
-    expect(cancelsAtVenue).toHaveLength(accepted.length);
+    const journal = t.app.sim.journal().filter((e) => ids.has(e.clientOrderId));
+    const reachedVenue = new Set(journal.filter((e) => e.op === 'submit' && e.result === 'accepted').map((e) => e.clientOrderId));
+    const cancelsAtVenue = journal.filter((e) => e.op === 'cancel');
+    expect(reachedVenue.size).toBeGreaterThan(0);
+    expect(cancelsAtVenue.map((e) => e.clientOrderId).sort()).toEqual([...reachedVenue].sort());
     expect(Math.max(...cancelsAtVenue.map((e) => e.at.getTime())) - trippedAt).toBeLessThan(1000);
 
     // The audit chain orders every commit: no accepted order was committed after the trip was.
@@ -49,7 +54,6 @@ describe('the kill switch', () => {
     expect(JSON.parse(trip.payload)).toMatchObject({ actor: 'risk-1', reason: 'runaway algo', old: null, new: 'halted' });
     for (const order of accepted) expect((await t.app.store.listAudit(order.id))[0]!.seq).toBeLessThan(trip.seq);
 
-    await t.dispatcher.settled();
     await expect.poll(async () => (await t!.app.store.listTraderOrders(trader, { limit: 100, offset: 0, status: 'pending_cancel' })).total).toBe(0);
     const stored = await t.app.store.listTraderOrders(trader, { limit: 100, offset: 0 });
     expect(stored.total).toBe(accepted.length);

@@ -16,9 +16,8 @@ import type { Order } from '../../domain/order/order.ts';
 import type { AccountRecord, ControlMeta } from '../../ports/accounts.ts';
 import { StoreConflict } from '../../ports/store.ts';
 import type { EventBus, OutboxEvent } from '../../ports/bus.ts';
-import { cancelOrder } from '../cancelOrder.ts';
+import { cancelChange, cancelOrder, sendCancel, type ExecutionWake } from '../cancelOrder.ts';
 import type { OrderContext } from '../context.ts';
-import type { ExecutionReportProcessor } from '../executionReports.ts';
 import { buildChange } from '../orderChanges.ts';
 import { limitsToJson, storedLimits } from './limitsCodec.ts';
 import type { RiskGate } from './riskGate.ts';
@@ -33,7 +32,7 @@ export class RiskControls {
   constructor(
     private readonly ctx: OrderContext,
     private readonly gate: RiskGate,
-    private readonly reports: ExecutionReportProcessor,
+    private readonly execution: ExecutionWake,
     private readonly bus: EventBus,
   ) {}
 
@@ -103,22 +102,17 @@ export class RiskControls {
       const decision = decide({ kind: 'request_cancel', reason }, listed, this.ctx.clock.now());
       if (!decision.ok) return null;
       const built = buildChange(this.ctx.ids, listed, decision.value);
-      await this.ctx.committer.commit(built.change);
+      await this.ctx.committer.commit(cancelChange(this.ctx, built.order, built.change));
       return built.order;
     }).catch((error: unknown) => {
       if (error instanceof StoreConflict && error.kind === 'order_version') return 'changed' as const;
       throw error;
     });
     if (requested === 'changed') {
-      await cancelOrder(this.ctx, this.reports, listed.traderId, listed.id, null, reason);
+      await cancelOrder(this.ctx, this.execution, listed.traderId, listed.id, null, reason);
       return;
     }
-    const venue = requested && this.ctx.venues.get(requested.venue);
-    if (!requested || !venue) return;
-    const outcome = await venue.cancel(requested.id);
-    if (outcome.outcome === 'rejected' && outcome.reason === 'unknown order' && requested.venueOrderId === null) {
-      await this.reports.process(requested.venue, { kind: 'cancelled', clientOrderId: requested.id, venueOrderId: null, reason: 'cancelled before it reached the venue', at: this.ctx.clock.now() });
-    }
+    if (requested) await sendCancel(this.ctx, this.execution, requested);
   }
 
   private meta(actor: string, reason: string | null, at = this.ctx.clock.now()): ControlMeta {

@@ -44,7 +44,7 @@ export async function riskTestApp(options: { openingCash?: Dec; clock?: ManualCl
   const reports = new ExecutionReportProcessor(ctx);
   const dispatcher = new Dispatcher(ctx, reports);
   const stopListening = reports.listen(app.sim.name, (listener) => app.sim.onExecutionReport(listener));
-  const controls = new RiskControls(ctx, gate, reports, new MemoryBus());
+  const controls = new RiskControls(ctx, gate, dispatcher, new MemoryBus());
   return {
     app, ctx, gate, controls, reports, dispatcher, clock,
     async close() {

@@ -125,7 +125,7 @@ export const orderRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     const answer = await idempotency.run(traderId, idempotencyKey(request), { method: 'POST', path: path(request), body: request.body ?? null },
       async (remember): Promise<Answer> => {
         const rendered = renderWith((await ctx.store.execution.inDoubtOrderIds([id])).has(id));
-        const result = await cancelOrder(ctx, reports, traderId, id, remember(200, rendered));
+        const result = await cancelOrder(ctx, dispatcher, traderId, id, remember(200, rendered));
         if (result.ok) return { statusCode: 200, body: remember.rendered() ?? rendered(result.value) };
         if (result.error.code === 'order_not_found') throw notFound(`Order ${id}`);
         const status = result.error.status;

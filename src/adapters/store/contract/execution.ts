@@ -10,7 +10,7 @@ import type { DispatchIntentWrite, ReconciliationRun } from '../../../ports/exec
 import type { OrderChange } from '../../../ports/store.ts';
 import type { Order } from '../../../domain/order/order.ts';
 import { useMigratedStore, type MakeStore } from './context.ts';
-import { auditEntry, later, newTraderId, pendingOrder, plain, submission, T0 } from './fixtures.ts';
+import { auditEntry, change, later, newTraderId, pendingOrder, plain, submission, T0, withStatus } from './fixtures.ts';
 import { rejectsWithConflict } from './orders.ts';
 
 const withIntent = (order: Order, at = T0): OrderChange => ({
@@ -107,6 +107,36 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       expect(reclaimed).toMatchObject({ attempts: 1, inDoubt: true, leaseOwner: 'two' });
       await ctx.store.commit([bookkeeping(order, 'executed', [{ kind: 'complete', orderId: order.id, owner: 'two' }])]);
       expect(await ctx.store.execution.findDispatchIntent(order.id)).toBeNull();
+    });
+
+    it('given an order changed since the executor read it, when execution_started is fenced on its version, then StoreConflict(order_version) and nothing is kept', async () => {
+      const order = pendingOrder(newTraderId());
+      await ctx.store.commit([withIntent(order)]);
+      await ctx.store.execution.claimDispatchIntents(claim('one', later(1)));
+      const started = (version: number): DispatchIntentWrite => ({
+        kind: 'update', orderId: order.id, owner: 'one', attempts: 1, nextAttemptAt: later(2), leaseExpiresAt: later(30_002),
+        inDoubt: false, lastError: null, at: later(2), orderVersion: version,
+      });
+      const cancelRequested = withStatus(order, 'pending_cancel');
+      await ctx.store.commit([change(cancelRequested, order.version)]);
+      await rejectsWithConflict(ctx.store.commit([bookkeeping(order, 'execution_started', [started(order.version)])]), 'order_version');
+      expect((await ctx.store.listAudit(order.id)).map((row) => row.kind)).toEqual(['submitted', 'pending_cancel']);
+      expect(await ctx.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 0, leaseOwner: 'one' });
+      await ctx.store.commit([bookkeeping(cancelRequested, 'execution_started', [started(cancelRequested.version)])]);
+      expect(await ctx.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1 });
+    });
+
+    it('given an intent waiting out a backoff, when expedited, then it is due at once; a leased or earlier-due intent is left as it is', async () => {
+      const [waiting, leased] = [pendingOrder(newTraderId()), pendingOrder(newTraderId())];
+      await ctx.store.commit([withIntent(waiting, later(60_000)), withIntent(leased)]);
+      await ctx.store.execution.claimDispatchIntents(claim('one', later(1)));
+      const expedite = (order: Order): OrderChange => bookkeeping(order, 'cancel_requested', [{ kind: 'expedite', orderId: order.id, at: later(10) }]);
+      await ctx.store.commit([expedite(waiting), expedite(leased)]);
+      expect(await ctx.store.execution.findDispatchIntent(waiting.id)).toMatchObject({ nextAttemptAt: later(10), leaseOwner: null });
+      expect(await ctx.store.execution.findDispatchIntent(leased.id)).toMatchObject({ nextAttemptAt: T0, leaseOwner: 'one' });
+      await ctx.store.commit([bookkeeping(waiting, 'cancel_requested', [{ kind: 'expedite', orderId: waiting.id, at: later(20) }])]);
+      expect(await ctx.store.execution.findDispatchIntent(waiting.id)).toMatchObject({ nextAttemptAt: later(10) });
+      expect((await ctx.store.execution.claimDispatchIntents(claim('two', later(10)))).map((i) => i.orderId)).toEqual([waiting.id]);
     });
 
     it('given leases held by an owner, when released, then the intents are claimable at once by anyone', async () => {
