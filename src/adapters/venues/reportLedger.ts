@@ -19,13 +19,19 @@ interface Entry {
 
 export class ReportLedger {
   readonly #entries = new Map<string, Entry>();
+  readonly #byVenueOrderId = new Map<string, string>();
   readonly #finishedInOrder: string[] = [];
 
   constructor(private readonly finishedCapacity = 10_000) {}
 
   track(clientOrderId: string, venueOrderId: string | null = null): void {
-    const entry = this.#entry(clientOrderId);
-    if (venueOrderId !== null) entry.venueOrderId = venueOrderId;
+    if (venueOrderId !== null) this.#setVenueOrderId(clientOrderId, venueOrderId);
+    else this.#entry(clientOrderId);
+  }
+
+  /** The client order id of an order this ledger tracks, by the venue's id of it. */
+  clientOrderIdOf(venueOrderId: string): string | null {
+    return this.#byVenueOrderId.get(venueOrderId) ?? null;
   }
 
   venueOrderIdOf(clientOrderId: string): string | null {
@@ -39,8 +45,7 @@ export class ReportLedger {
 
   /** Records the report and says whether it is news to the gateway. */
   admit(report: ExecutionReport): boolean {
-    const entry = this.#entry(report.clientOrderId);
-    if (report.venueOrderId !== null) entry.venueOrderId = report.venueOrderId;
+    const entry = report.venueOrderId !== null ? this.#setVenueOrderId(report.clientOrderId, report.venueOrderId) : this.#entry(report.clientOrderId);
     switch (report.kind) {
       case 'ack':
         if (entry.acked) return false;
@@ -71,7 +76,12 @@ export class ReportLedger {
     if (entry.finished) return;
     entry.finished = true;
     this.#finishedInOrder.push(clientOrderId);
-    while (this.#finishedInOrder.length > this.finishedCapacity) this.#entries.delete(this.#finishedInOrder.shift()!);
+    while (this.#finishedInOrder.length > this.finishedCapacity) {
+      const forgotten = this.#finishedInOrder.shift()!;
+      const venueOrderId = this.#entries.get(forgotten)?.venueOrderId;
+      if (venueOrderId) this.#byVenueOrderId.delete(venueOrderId);
+      this.#entries.delete(forgotten);
+    }
   }
 
   /** The reports a venue view holds that the gateway has not had yet, in venue order. */
@@ -89,6 +99,13 @@ export class ReportLedger {
     // A filled order has no terminal report of its own: its fills say it.
     if (view.status === 'filled') this.finish(view.clientOrderId);
     return missed;
+  }
+
+  #setVenueOrderId(clientOrderId: string, venueOrderId: string): Entry {
+    const entry = this.#entry(clientOrderId);
+    entry.venueOrderId = venueOrderId;
+    this.#byVenueOrderId.set(venueOrderId, clientOrderId);
+    return entry;
   }
 
   #entry(clientOrderId: string): Entry {

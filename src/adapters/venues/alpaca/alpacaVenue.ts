@@ -5,23 +5,28 @@
  * lookup: GET /v2/orders:by_client_order_id, plus the FILL account activities of the order for
  * its executions. cancel: DELETE /v2/orders/{id}. Reports: the trade_updates stream; after a
  * reconnect every order that may still change is looked up and what was missed is reported.
+ * Reconciliation: openOrders() is GET /v2/orders?status=open; fillsSince() pages the FILL
+ * activities (direction=asc, page_token = the last activity id seen).
  * Invariants: a submit is sent once per call and never retried here (the dispatcher decides,
  * after a lookup); an outcome the connector cannot know is `unknown`; lookup returns null only
  * on Alpaca's own 404 and throws when it cannot tell; each report reaches listeners once.
  */
-import { ZERO, type Dec } from '../../../domain/money.ts';
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
 import type {
-  CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueOrderRequest, VenueOrderView,
+  CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueFillsPage, VenueOrderRequest, VenueOrderView,
 } from '../../../ports/venue.ts';
-import type { AlpacaConnection } from './alpacaConfig.ts';
-import { AlpacaHttp, alpacaMessage, cancelOutcomeOf, inDoubt, submitOutcomeOf, throttled, type HttpAnswer, type Schedule } from './alpacaHttp.ts';
-import { TradeUpdatesStream } from './alpacaStream.ts';
-import {
-  AlpacaWireError, decimalOf, fillActivitiesOf, orderBody, orderOf, reportOf, viewOf, type AlpacaFillActivity, type AlpacaOrder,
-} from './alpacaWire.ts';
+import { realTimeSchedule, type Schedule } from '../broker/brokerHttp.ts';
+import type { ReconnectingSocket } from '../broker/reconnectingSocket.ts';
+import { ReportChannel } from '../broker/reportChannel.ts';
 import { ReportLedger } from '../reportLedger.ts';
+import type { AlpacaConnection } from './alpacaConfig.ts';
+import { AlpacaActivities } from './alpacaActivities.ts';
+import { alpacaHttp, AlpacaUnavailable, cancelOutcomeOf, jsonBody, okBody, submitOutcomeOf } from './alpacaHttp.ts';
+import { tradeUpdatesStream } from './alpacaStream.ts';
+import { AlpacaWireError, decimalOf, orderBody, orderOf, ordersOf, reportOf, viewOf, type AlpacaOrder } from './alpacaWire.ts';
+
+export { AlpacaUnavailable } from './alpacaHttp.ts';
 
 export interface AlpacaVenueOptions {
   readonly connection: AlpacaConnection;
@@ -38,19 +43,11 @@ export interface AlpacaVenueOptions {
   readonly startTimeoutMs?: number;
   /** After a failed catch-up, when to try again. */
   readonly catchUpRetryMs?: number;
+  /** How far back fillsSince(null) starts: the first reconciliation of a new venue. */
+  readonly fillsLookbackMs?: number;
 }
 
-/** Alpaca could not be asked, or did not answer clearly: the caller cannot tell whether the order is there. */
-export class AlpacaUnavailable extends Error {
-  override readonly name = 'AlpacaUnavailable';
-}
-
-export const realTimeSchedule: Schedule = (fn, delayMs) => {
-  const handle = setTimeout(fn, delayMs);
-  return () => clearTimeout(handle);
-};
-
-const ACTIVITY_PAGE = 100;
+const OPEN_ORDERS_PAGE = 500;
 
 function isOrderNotFound(body: unknown): boolean {
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
@@ -59,12 +56,11 @@ function isOrderNotFound(body: unknown): boolean {
 
 export class AlpacaVenue implements Venue {
   readonly name: string;
-  readonly #http: AlpacaHttp;
-  readonly #stream: TradeUpdatesStream;
+  readonly #http;
+  readonly #activities: AlpacaActivities;
+  readonly #stream: ReconnectingSocket;
   readonly #ledger = new ReportLedger();
-  readonly #listeners = new Set<ExecutionReportListener>();
-  readonly #restoredListeners = new Set<() => void>();
-  #listenedBefore = false;
+  readonly #channel = new ReportChannel();
   readonly #clock: Clock;
   readonly #schedule: Schedule;
   readonly #log: Logger;
@@ -74,7 +70,6 @@ export class AlpacaVenue implements Venue {
   #catchUpAgain = false;
   #refused = false;
   #closed = false;
-  #startWaiters: (() => void)[] = [];
 
   constructor(options: AlpacaVenueOptions) {
     const { connection } = options;
@@ -83,21 +78,25 @@ export class AlpacaVenue implements Venue {
     this.#clock = options.clock ?? systemClock;
     this.#schedule = options.schedule ?? realTimeSchedule;
     this.#log = options.log ?? silentLogger;
-    this.#http = new AlpacaHttp({
+    this.#http = alpacaHttp({
       baseUrl: connection.baseUrl, keyId: connection.keyId, secretKey: connection.secretKey,
       schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
-    this.#stream = new TradeUpdatesStream({
+    this.#activities = new AlpacaActivities(this.#http, (venueOrderId) => this.#clientOrderIdOf(venueOrderId));
+    this.#stream = tradeUpdatesStream({
       url: connection.streamUrl, keyId: connection.keyId, secretKey: connection.secretKey,
       schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
       backoff: options.reconnect ?? { initialMs: 500, maxMs: 30_000 },
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       heartbeatMs: options.heartbeatMs ?? 20_000,
       onUpdate: (data) => this.#onUpdate(data),
-      onListening: () => this.#onListening(),
+      onListening: () => {
+        void this.#catchUp();
+        this.#channel.streamLive();
+      },
       onRefused: () => {
         this.#refused = true;
-        this.#releaseStart();
+        this.#channel.releaseStart();
       },
     });
   }
@@ -105,37 +104,26 @@ export class AlpacaVenue implements Venue {
   /** Resolves once the stream listens, Alpaca refuses the key, or startTimeoutMs passes (then healthy() is false). */
   async start(): Promise<void> {
     this.#closed = false;
-    const started = new Promise<void>((resolve) => this.#startWaiters.push(resolve));
-    const cancel = this.#schedule(() => this.#releaseStart(), this.#options.startTimeoutMs ?? 10_000);
-    this.#stream.start();
-    await started;
-    cancel();
+    await this.#channel.waitForStart(this.#schedule, this.#options.startTimeoutMs ?? 10_000, () => this.#stream.start());
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#stream.close();
-    this.#releaseStart();
+    this.#channel.releaseStart();
   }
 
   healthy(): boolean {
-    return !this.#closed && !this.#refused && this.#stream.listening();
+    return !this.#closed && !this.#refused && this.#stream.isLive();
   }
 
   onExecutionReport(listener: ExecutionReportListener): () => void {
-    const subscription: ExecutionReportListener = (report) => listener(report);
-    this.#listeners.add(subscription);
-    return () => {
-      this.#listeners.delete(subscription);
-    };
+    return this.#channel.onExecutionReport(listener);
   }
 
   /** The stream is back after a break; this connector has already started fetching what it missed. */
   onStreamRestored(listener: () => void): () => void {
-    this.#restoredListeners.add(listener);
-    return () => {
-      this.#restoredListeners.delete(listener);
-    };
+    return this.#channel.onStreamRestored(listener);
   }
 
   async submit(request: VenueOrderRequest): Promise<SubmitOutcome> {
@@ -143,7 +131,7 @@ export class AlpacaVenue implements Venue {
     if (!body.ok) return { outcome: 'rejected', reason: body.reason };
     // Tracked before sending: if the answer is lost, a reconnect still fetches the order.
     this.#ledger.track(request.clientOrderId);
-    const outcome = submitOutcomeOf(await this.#http.request('POST', '/v2/orders', body.body));
+    const outcome = submitOutcomeOf(await this.#http.request('POST', '/v2/orders', jsonBody(body.body)));
     if (outcome.outcome === 'accepted') this.#ledger.track(request.clientOrderId, outcome.venueOrderId);
     if (outcome.outcome === 'unknown') this.#log.warn({ venue: this.name, orderId: request.clientOrderId, reason: outcome.reason }, 'Alpaca submit outcome unknown');
     if (outcome.outcome === 'rejected') this.#log.info({ venue: this.name, orderId: request.clientOrderId, reason: outcome.reason }, 'Alpaca rejected the order');
@@ -169,46 +157,62 @@ export class AlpacaVenue implements Venue {
   async lookup(clientOrderId: string): Promise<VenueOrderView | null> {
     const order = await this.#order(clientOrderId);
     if (order === null) return null;
-    const filled = decimalOf(order.filled_qty, 'order.filled_qty');
-    const view = viewOf(order, filled.isZero() ? [] : await this.#fillsOf(order, filled));
-    if (view.status === 'working') this.#ledger.track(clientOrderId, view.venueOrderId);
-    return view;
+    const [view] = await this.#views([order]);
+    if (view!.status === 'working') this.#ledger.track(clientOrderId, view!.venueOrderId);
+    return view!;
+  }
+
+  /** Every order Alpaca works now (status=open), with its executions so far, oldest first. */
+  async openOrders(): Promise<VenueOrderView[]> {
+    const orders = new Map<string, AlpacaOrder>();
+    let after: string | null = null;
+    for (;;) {
+      const query = new URLSearchParams({ status: 'open', direction: 'asc', limit: String(OPEN_ORDERS_PAGE), nested: 'false' });
+      if (after !== null) query.set('after', after);
+      const page = ordersOf(okBody(await this.#http.request('GET', `/v2/orders?${query}`), 'open orders'));
+      const before = orders.size;
+      for (const order of page) orders.set(order.id, order);
+      if (page.length < OPEN_ORDERS_PAGE) break;
+      // `after` is exclusive and by submission time: step back a millisecond so orders submitted
+      // in the same instant as the last of the page are not skipped; the map drops repeats.
+      if (orders.size === before) throw new AlpacaUnavailable(`more than ${OPEN_ORDERS_PAGE} open orders were submitted in one millisecond; they cannot be paged`);
+      const last = page.at(-1)!;
+      after = new Date(new Date(last.submitted_at ?? last.created_at).getTime() - 1).toISOString();
+    }
+    const views = await this.#views([...orders.values()]);
+    for (const view of views) this.#ledger.track(view.clientOrderId, view.venueOrderId);
+    return views;
+  }
+
+  /** FILL activities after the cursor (the last activity id seen), oldest first. */
+  async fillsSince(cursor: string | null, limit: number): Promise<VenueFillsPage> {
+    const from = cursor ?? `after:${new Date(this.#clock.now().getTime() - (this.#options.fillsLookbackMs ?? 7 * 86_400_000)).toISOString()}`;
+    return this.#activities.fillsAfter(from, limit);
   }
 
   async #order(clientOrderId: string): Promise<AlpacaOrder | null> {
     const answer = await this.#http.request('GET', `/v2/orders:by_client_order_id?client_order_id=${encodeURIComponent(clientOrderId)}`);
     // Only Alpaca's own "order not found" proves absence; a 404 from a proxy or a wrong base URL does not.
     if (answer.answered && answer.status === 404 && isOrderNotFound(answer.body)) return null;
-    return orderOf(this.#okBody(answer, 'order lookup'));
+    return orderOf(okBody(answer, 'order lookup'));
   }
 
-  /** The order's executions from the FILL activities, oldest first, paged until they add up to filled_qty. */
-  async #fillsOf(order: AlpacaOrder, filled: Dec): Promise<AlpacaFillActivity[]> {
-    // Activities list the whole account: start just before the order existed.
-    const after = new Date(new Date(order.created_at).getTime() - 1000).toISOString();
-    const fills: AlpacaFillActivity[] = [];
-    let pageToken: string | null = null;
-    for (;;) {
-      const query = new URLSearchParams({ after, direction: 'asc', page_size: String(ACTIVITY_PAGE) });
-      if (pageToken !== null) query.set('page_token', pageToken);
-      const page = fillActivitiesOf(this.#okBody(await this.#http.request('GET', `/v2/account/activities/FILL?${query}`), 'fill activities'));
-      fills.push(...page.filter((activity) => activity.order_id === order.id));
-      if (page.length < ACTIVITY_PAGE) break;
-      pageToken = page.at(-1)!.id;
-    }
-    const total = fills.reduce((sum, fill) => sum.plus(decimalOf(fill.qty, 'activity.qty')), ZERO);
-    // Activities can trail the order record: an incomplete list would lose executions for good.
-    if (!total.eq(filled)) throw new AlpacaUnavailable(`Alpaca lists ${total.toFixed()} of the ${filled.toFixed()} filled on order ${order.id}; ask again`);
-    return fills;
+  /** The orders' views, with the executions of those that have any (one scan of the activities). */
+  async #views(orders: readonly AlpacaOrder[]): Promise<VenueOrderView[]> {
+    const filled = orders.filter((order) => !decimalOf(order.filled_qty, 'order.filled_qty').isZero());
+    const fills = filled.length === 0 ? new Map() : await this.#activities.fillsOf(filled);
+    return orders.map((order) => viewOf(order, fills.get(order.id) ?? []));
   }
 
-  #okBody(answer: HttpAnswer, what: string): unknown {
-    const slowDown = throttled(answer, what);
-    if (slowDown) throw slowDown;
-    const doubt = inDoubt(answer);
-    if (doubt !== null || !answer.answered) throw new AlpacaUnavailable(`${what}: ${doubt ?? 'no answer'}`);
-    if (answer.status < 200 || answer.status >= 300) throw new AlpacaUnavailable(`${what}: Alpaca ${answer.status}: ${alpacaMessage(answer.body)}`);
-    return answer.body;
+  /** Which gateway order an Alpaca order id belongs to: known here, else asked of Alpaca. */
+  async #clientOrderIdOf(venueOrderId: string): Promise<string> {
+    const known = this.#ledger.clientOrderIdOf(venueOrderId);
+    if (known !== null) return known;
+    const answer = await this.#http.request('GET', `/v2/orders/${encodeURIComponent(venueOrderId)}`);
+    const order = orderOf(okBody(answer, `order ${venueOrderId}`));
+    this.#ledger.track(order.client_order_id, order.id);
+    if (['filled', 'canceled', 'expired', 'rejected', 'replaced'].includes(order.status)) this.#ledger.finish(order.client_order_id);
+    return order.client_order_id;
   }
 
   #onUpdate(data: unknown): void {
@@ -226,13 +230,6 @@ export class AlpacaVenue implements Venue {
     else this.#emit(report);
   }
 
-  #onListening(): void {
-    this.#releaseStart();
-    void this.#catchUp();
-    if (this.#listenedBefore) for (const listener of [...this.#restoredListeners]) listener();
-    this.#listenedBefore = true;
-  }
-
   /** Looks up every order that may have changed while the stream was away, and reports what was missed. */
   async #catchUp(): Promise<void> {
     if (this.#held) {
@@ -246,7 +243,7 @@ export class AlpacaVenue implements Venue {
     for (const clientOrderId of this.#ledger.unfinished()) {
       try {
         const view = await this.lookup(clientOrderId);
-        if (view !== null) for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#deliver(report);
+        if (view !== null) for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#channel.deliver(report);
       } catch (error) {
         failed += 1;
         this.#log.warn({ venue: this.name, orderId: clientOrderId, err: (error as Error).message }, 'Alpaca catch-up lookup failed');
@@ -257,29 +254,10 @@ export class AlpacaVenue implements Venue {
     for (const report of held) this.#emit(report);
     if (this.#closed) return;
     if (this.#catchUpAgain) void this.#catchUp();
-    else if (failed > 0) this.#schedule(() => void (this.#stream.listening() ? this.#catchUp() : undefined), this.#options.catchUpRetryMs ?? 2_000);
+    else if (failed > 0) this.#schedule(() => void (this.#stream.isLive() ? this.#catchUp() : undefined), this.#options.catchUpRetryMs ?? 2_000);
   }
 
   #emit(report: ExecutionReport): void {
-    if (this.#ledger.admit(report)) this.#deliver(report);
-  }
-
-  #deliver(report: ExecutionReport): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(report);
-      } catch (error) {
-        // One listener's bug must not keep the report from the others; it still surfaces.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-
-  #releaseStart(): void {
-    const waiters = this.#startWaiters;
-    this.#startWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.#ledger.admit(report)) this.#channel.deliver(report);
   }
 }

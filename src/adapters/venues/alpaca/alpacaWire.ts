@@ -17,7 +17,7 @@
  * has the same venue fill id whichever way it reaches us (stream or lookup): see fillIdOf.
  */
 import { fromText, type Dec } from '../../../domain/money.ts';
-import type { ExecutionReport, VenueOrderRequest, VenueOrderStatus, VenueOrderView } from '../../../ports/venue.ts';
+import type { ExecutionReport, VenueFillView, VenueOrderRequest, VenueOrderStatus, VenueOrderView } from '../../../ports/venue.ts';
 
 export interface AlpacaOrder {
   readonly id: string;
@@ -26,6 +26,7 @@ export interface AlpacaOrder {
   readonly qty: string;
   readonly filled_qty: string;
   readonly created_at: string;
+  readonly submitted_at?: string;
   readonly symbol?: string;
 }
 
@@ -131,16 +132,27 @@ export function viewOf(order: AlpacaOrder, activities: readonly AlpacaFillActivi
     status,
     quantity: decimalOf(order.qty, 'order.qty'),
     filledQuantity: decimalOf(order.filled_qty, 'order.filled_qty'),
-    fills: activities.map((activity) => ({
-      venueFillId: fillIdOf(order.id, decimalOf(activity.cum_qty, 'activity.cum_qty')),
-      quantity: decimalOf(activity.qty, 'activity.qty'),
-      price: decimalOf(activity.price, 'activity.price'),
-      // Alpaca charges no per-trade commission on the Trading API; regulatory fees come as FEE activities.
-      commission: fromText('0'),
-      at: new Date(activity.transaction_time),
-    })),
+    fills: activities.map((activity) => fillViewOf(activity)),
     reason: status === 'rejected' ? 'rejected by Alpaca' : order.status === 'replaced' ? 'replaced at Alpaca' : null,
   };
+}
+
+/** One FILL activity as the port's fill, under the id the stream gives the same execution. */
+export function fillViewOf(activity: AlpacaFillActivity): VenueFillView {
+  return {
+    venueFillId: fillIdOf(activity.order_id, decimalOf(activity.cum_qty, 'activity.cum_qty')),
+    quantity: decimalOf(activity.qty, 'activity.qty'),
+    price: decimalOf(activity.price, 'activity.price'),
+    // Alpaca charges no per-trade commission on the Trading API; regulatory fees come as FEE activities.
+    commission: fromText('0'),
+    at: new Date(activity.transaction_time),
+  };
+}
+
+/** A list of orders (GET /v2/orders), each checked like a single one. */
+export function ordersOf(body: unknown): AlpacaOrder[] {
+  if (!Array.isArray(body)) throw new AlpacaWireError('the order list is not a list');
+  return body.map(orderOf);
 }
 
 /** The port's report for one trade update, or null for events the gateway does not act on. */

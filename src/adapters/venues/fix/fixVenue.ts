@@ -23,6 +23,7 @@ import { FixSession } from './fixSession.ts';
 import { isUnknownOrderAnswer, OrderLedger } from './orderLedger.ts';
 import { FileSessionStore, type SessionStore } from './sessionStore.ts';
 import { realTimers, type Timers } from './timers.ts';
+import { ReportChannel } from '../broker/reportChannel.ts';
 
 export interface FixVenueOptions {
   readonly name?: string;
@@ -62,7 +63,7 @@ export class FixVenue implements Venue {
   readonly #requestTimeoutMs: number;
   readonly #startWaitMs: number;
   readonly #newRequestId: () => string;
-  readonly #listeners = new Set<ExecutionReportListener>();
+  readonly #channel = new ReportChannel();
   readonly #submits = new Map<string, Waiter<SubmitOutcome>>();
   readonly #cancels = new Map<string, Waiter<CancelOutcome>>();
   readonly #lookups = new Map<string, Waiter<LookupAnswer | Error>>();
@@ -119,11 +120,7 @@ export class FixVenue implements Venue {
   }
 
   onExecutionReport(listener: ExecutionReportListener): () => void {
-    const subscription = (report: ExecutionReport) => listener(report);
-    this.#listeners.add(subscription);
-    return () => {
-      this.#listeners.delete(subscription);
-    };
+    return this.#channel.onExecutionReport(listener);
   }
 
   async submit(order: VenueOrderRequest): Promise<SubmitOutcome> {
@@ -281,16 +278,7 @@ export class FixVenue implements Venue {
   }
 
   #deliver(report: ExecutionReport): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(report);
-      } catch (error) {
-        // One listener's bug must not keep the report from the others; it still surfaces.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#channel.deliver(report);
   }
 
   #notConnected(): string {

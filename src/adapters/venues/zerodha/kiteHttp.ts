@@ -12,16 +12,12 @@
  * Invariants: the access token appears only in the Authorization header; reasons are scrubbed.
  */
 import type { Clock } from '../../../ports/clock.ts';
-import { VenueThrottled, type CancelOutcome, type SubmitOutcome } from '../../../ports/venue.ts';
-import { scrub, type Secret } from '../credentials.ts';
+import type { CancelOutcome, SubmitOutcome, VenueThrottled } from '../../../ports/venue.ts';
+import { BrokerHttp, rateLimitedText, throttledRead, unknownOutcome, type HttpAnswer, type Schedule } from '../broker/brokerHttp.ts';
+import type { Secret } from '../credentials.ts';
 import { parseKiteJson } from './kiteJson.ts';
 
-/** Runs `fn` once after `delayMs` (never synchronously); returns a function that cancels it. */
-export type Schedule = (fn: () => void, delayMs: number) => () => void;
-
-export type KiteAnswer =
-  | { readonly answered: true; readonly status: number; readonly body: unknown; readonly retryAfterMs: number | null }
-  | { readonly answered: false; readonly reason: string };
+export type KiteAnswer = HttpAnswer;
 
 export interface KiteHttpOptions {
   readonly baseUrl: string;
@@ -42,65 +38,17 @@ export class KiteRefused extends Error {
   override readonly name = 'KiteRefused';
 }
 
-export class KiteHttp {
-  constructor(private readonly options: KiteHttpOptions) {}
-
-  async request(method: 'GET' | 'POST' | 'DELETE', path: string, form?: URLSearchParams): Promise<KiteAnswer> {
-    const { baseUrl, apiKey, accessToken, schedule, timeoutMs } = this.options;
-    const controller = new AbortController();
-    let timedOut = false;
-    const cancelDeadline = schedule(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const response = await fetch(endpoint(baseUrl, path), {
-        method,
-        signal: controller.signal,
-        headers: {
-          'X-Kite-Version': '3',
-          authorization: `token ${apiKey.reveal()}:${accessToken.reveal()}`,
-          ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        },
-        ...(form ? { body: form.toString() } : {}),
-      });
-      const text = await response.text();
-      return { answered: true, status: response.status, body: parse(text), retryAfterMs: this.#retryAfterMs(response.headers) };
-    } catch (error) {
-      if (timedOut) return { answered: false, reason: `no answer from Kite within ${timeoutMs} ms` };
-      return { answered: false, reason: scrub(`no answer from Kite: ${describeFailure(error)}`, [apiKey, accessToken]) };
-    } finally {
-      cancelDeadline();
-    }
-  }
-
-  #retryAfterMs(headers: Headers): number | null {
-    const retryAfter = headers.get('retry-after')?.trim();
-    if (!retryAfter) return null;
-    if (/^[0-9]+$/.test(retryAfter)) return Number(retryAfter) * 1000;
-    const at = Date.parse(retryAfter);
-    return Number.isNaN(at) ? null : Math.max(0, at - this.options.clock.now().getTime());
-  }
+export function kiteHttp(options: KiteHttpOptions): BrokerHttp {
+  const { apiKey, accessToken } = options;
+  return new BrokerHttp({
+    broker: 'Kite', baseUrl: options.baseUrl, schedule: options.schedule, clock: options.clock, timeoutMs: options.timeoutMs,
+    headers: () => ({ 'X-Kite-Version': '3', authorization: `token ${apiKey.reveal()}:${accessToken.reveal()}` }),
+    secrets: [apiKey, accessToken],
+    parse: parseKiteJson,
+  });
 }
 
-function parse(text: string): unknown {
-  try {
-    return text.length === 0 ? null : parseKiteJson(text);
-  } catch {
-    return null;
-  }
-}
-
-/** The base URL may carry a path (a proxy's prefix); every endpoint goes below it. */
-function endpoint(baseUrl: string, path: string): URL {
-  return new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-}
-
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-  return cause ? `${error.message} (${cause.code ?? cause.message ?? 'no detail'})` : error.message;
-}
+export const formBody = (form: URLSearchParams) => ({ contentType: 'application/x-www-form-urlencoded', text: form.toString() });
 
 interface Envelope {
   readonly status?: unknown;
@@ -121,10 +69,7 @@ export function kiteMessage(body: unknown): string {
 export function inDoubt(answer: KiteAnswer): string | null {
   if (!answer.answered) return answer.reason;
   const { status, body } = answer;
-  if (status === 429) {
-    const wait = answer.retryAfterMs === null ? '' : `; retry after ${Math.ceil(answer.retryAfterMs / 1000)} s`;
-    return `rate limited by Kite (429)${wait}`;
-  }
+  if (status === 429) return rateLimitedText('Kite', answer);
   const errorType = (body as Envelope | null)?.error_type;
   if (status >= 500 || status === 408 || (typeof errorType === 'string' && IN_DOUBT_TYPES.has(errorType))) {
     return `Kite answered ${status}: ${kiteMessage(body)}`;
@@ -144,20 +89,12 @@ export function dataOf(answer: KiteAnswer, what: string): unknown {
   return envelope.data;
 }
 
-/** In doubt, with the venue's Retry-After when it gave one (the port's retryAfterMs). */
-function unknown(reason: string, answer: KiteAnswer): { outcome: 'unknown'; reason: string; retryAfterMs?: number } {
-  return answer.answered && answer.retryAfterMs !== null ? { outcome: 'unknown', reason, retryAfterMs: answer.retryAfterMs } : { outcome: 'unknown', reason };
-}
-
 /** A read the venue refused with 429: the port's VenueThrottled, so the gateway waits as told. */
-export function throttled(answer: KiteAnswer, what: string): VenueThrottled | null {
-  if (!answer.answered || answer.status !== 429) return null;
-  return new VenueThrottled(`${what}: ${inDoubt(answer)}`, answer.retryAfterMs ?? 1_000);
-}
+export const throttled = (answer: KiteAnswer, what: string): VenueThrottled | null => throttledRead(answer, what, inDoubt(answer));
 
 export function submitOutcomeOf(answer: KiteAnswer): SubmitOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
+  if (doubt !== null || !answer.answered) return unknownOutcome(doubt ?? 'no answer', answer);
   const envelope = answer.body as Envelope | null;
   if (answer.status === 200 && envelope?.status === 'success') {
     const orderId = (envelope.data as { order_id?: unknown } | null)?.order_id;
@@ -171,7 +108,7 @@ export function submitOutcomeOf(answer: KiteAnswer): SubmitOutcome {
 
 export function cancelOutcomeOf(answer: KiteAnswer): CancelOutcome {
   const doubt = inDoubt(answer);
-  if (doubt !== null || !answer.answered) return unknown(doubt ?? 'no answer', answer);
+  if (doubt !== null || !answer.answered) return unknownOutcome(doubt ?? 'no answer', answer);
   const envelope = answer.body as Envelope | null;
   if (answer.status === 200 && envelope?.status === 'success') return { outcome: 'requested' };
   if (answer.status >= 400 && answer.status < 500) return { outcome: 'rejected', reason: `Kite ${answer.status} ${kiteMessage(envelope)}` };

@@ -7,7 +7,7 @@
  * Invariants: every wait is on the injected scheduler; the result is the first state past
  * validation, or null when none came before the deadline (or the venue closed).
  */
-import type { Schedule } from './kiteHttp.ts';
+import type { Schedule } from '../broker/brokerHttp.ts';
 import type { KiteReads } from './kiteReads.ts';
 import { isAcknowledged, type KiteOrder } from './kiteWire.ts';
 

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fromText, ZERO, type Dec } from '../../../domain/money.ts';
-import type { VenueOrderRequest, VenueOrderStatus, VenueOrderView } from '../../../ports/venue.ts';
+import type { VenueFillView, VenueOrderRequest, VenueOrderStatus, VenueOrderView } from '../../../ports/venue.ts';
 
 export interface KiteOrder {
   readonly order_id: string;
@@ -146,14 +146,7 @@ export function viewOf(clientOrderId: string, order: KiteOrder, trades: readonly
   const status = statusOf(order.status);
   const fills = [...trades]
     .sort((a, b) => istTime(a.fill_timestamp, now).getTime() - istTime(b.fill_timestamp, now).getTime() || a.trade_id.localeCompare(b.trade_id))
-    .map((trade) => ({
-      venueFillId: fillIdOf(order.order_id, trade.trade_id),
-      quantity: decimalOf(trade.quantity, 'trade.quantity'),
-      price: decimalOf(trade.average_price, 'trade.average_price'),
-      // Kite's trade book carries no charges; brokerage and taxes come in the contract note.
-      commission: ZERO,
-      at: istTime(trade.fill_timestamp, now),
-    }));
+    .map((trade) => fillViewOf(trade, now));
   return {
     clientOrderId,
     venueOrderId: order.order_id,
@@ -162,6 +155,18 @@ export function viewOf(clientOrderId: string, order: KiteOrder, trades: readonly
     filledQuantity: decimalOf(order.filled_quantity, 'order.filled_quantity'),
     fills,
     reason: reasonOf(order),
+  };
+}
+
+/** One trade as the port's fill; `now` stands in for a trade without a fill time. */
+export function fillViewOf(trade: KiteTrade, now: Date): VenueFillView {
+  return {
+    venueFillId: fillIdOf(trade.order_id, trade.trade_id),
+    quantity: decimalOf(trade.quantity, 'trade.quantity'),
+    price: decimalOf(trade.average_price, 'trade.average_price'),
+    // Kite's trade book carries no charges; brokerage and taxes come in the contract note.
+    commission: ZERO,
+    at: istTime(trade.fill_timestamp, now),
   };
 }
 

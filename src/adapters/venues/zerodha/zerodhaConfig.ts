@@ -6,6 +6,7 @@
  *   ORDERGATE_ZERODHA_STREAM_URL  default wss://ws.kite.trade
  *   ORDERGATE_ZERODHA_EXCHANGE    default NSE (the gateway's symbols carry no exchange)
  *   ORDERGATE_ZERODHA_PRODUCT     default CNC (delivery); MIS for intraday, NRML for F&O
+ *   ORDERGATE_ZERODHA_API_SECRET  optional: checks the checksum of postbacks (none are taken without it)
  * Invariant: a credential is held as a Secret from the moment it is read; no message repeats it.
  */
 import { ConfigError } from '../../../config.ts';
@@ -17,6 +18,8 @@ export interface ZerodhaConnection extends KiteSettings {
   readonly streamUrl: string;
   readonly apiKey: Secret;
   readonly accessToken: Secret;
+  /** Checks postbacks' checksums; null: postbacks are refused. */
+  readonly apiSecret: Secret | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -35,6 +38,7 @@ export function loadZerodhaConnection(env: Env = process.env): ZerodhaConnection
     product: oneOf(env, 'ORDERGATE_ZERODHA_PRODUCT', ['CNC', 'MIS', 'NRML', 'MTF'], 'CNC'),
     apiKey: new Secret(apiKey),
     accessToken: new Secret(accessToken),
+    apiSecret: env.ORDERGATE_ZERODHA_API_SECRET?.trim() ? new Secret(env.ORDERGATE_ZERODHA_API_SECRET.trim()) : null,
   };
 }
 

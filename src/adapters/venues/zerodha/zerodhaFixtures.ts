@@ -14,6 +14,7 @@ import { ZerodhaVenue, type ZerodhaVenueOptions } from './zerodhaVenue.ts';
 
 export const API_KEY = 'kitetestapikey01';
 export const ACCESS_TOKEN = 'at-test-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
+export const API_SECRET = 'apisecret-test-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 export const REQUEST_TIMEOUT_MS = 5_000;
 export const CONFIRM_TIMEOUT_MS = 3_000;
 export const CONFIRM_POLL_MS = 200;
@@ -43,7 +44,7 @@ export async function openZerodha(
   const venue = new ZerodhaVenue({
     connection: {
       baseUrl: server.baseUrl, streamUrl: server.streamUrl, exchange: 'NSE', product: 'CNC',
-      apiKey: new Secret(API_KEY), accessToken: new Secret(overrides.accessToken ?? ACCESS_TOKEN),
+      apiKey: new Secret(API_KEY), accessToken: new Secret(overrides.accessToken ?? ACCESS_TOKEN), apiSecret: new Secret(API_SECRET),
     },
     clock: time, schedule: time.schedule, random: () => 1, log: capturingLogger(logLines),
     requestTimeoutMs: REQUEST_TIMEOUT_MS, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, confirmPollMs: CONFIRM_POLL_MS,

@@ -7,24 +7,37 @@
  * A successful place means the OMS registered the order, not that its risk checks passed
  * (Kite "Placing orders"); submit waits, bounded, for the order to leave validation, so
  * `accepted` means open at the venue and an RMS refusal ("Insufficient funds…") is `rejected`.
- * Reports: order updates from the WebSocket; fills from GET /orders/:id/trades (updates carry
- * no trade ids); after a reconnect, every tracked order is read from the order book again.
+ * Reports: order updates from the WebSocket, or from postbacks (receivePostback, checksum
+ * checked); fills from GET /orders/:id/trades (updates carry no trade ids); after a reconnect,
+ * every tracked order is read from the order book again.
+ * Reconciliation: openOrders() reads the day's order book and trade book; fillsSince() pages
+ * the trade book (kiteTradePages). A tag names a gateway order only once its client order id
+ * is known here: tracked in this process, or among `workingOrderIds` (the gateway's working
+ * orders at this venue, asked for when the book holds tags this process has not seen).
  * Invariants: a place is sent once per call, only after the book showed no order with the tag;
  * lookup returns null only when today's book lacks the tag and the id is from today, and
  * throws when it cannot tell; each report reaches listeners once, in venue order per order.
  */
 import { systemClock, type Clock } from '../../../ports/clock.ts';
+import type { PostbackOutcome, PostbackReceiver } from '../../../ports/postbacks.ts';
 import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
 import {
-  VenueThrottled, type CancelOutcome, type ExecutionReport, type ExecutionReportListener, type SubmitOutcome, type Venue,
+  VenueThrottled, type CancelOutcome, type ExecutionReportListener, type SubmitOutcome, type Venue, type VenueFillsPage,
   type VenueOrderRequest, type VenueOrderView,
 } from '../../../ports/venue.ts';
-import { cancelOutcomeOf, KiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf, type Schedule } from './kiteHttp.ts';
-import { KiteReads } from './kiteReads.ts';
-import { ValidationWaits } from './kiteValidation.ts';
-import { OrderUpdateStream } from './kiteStream.ts';
-import { carriesTag, isAcknowledged, istDayStart, orderOf, placeForm, reasonOf, tagFor, uuidV7Time, type KiteOrder } from './kiteWire.ts';
+import { realTimeSchedule, type BrokerHttp, type Schedule } from '../broker/brokerHttp.ts';
+import type { ReconnectingSocket } from '../broker/reconnectingSocket.ts';
+import { ReportChannel } from '../broker/reportChannel.ts';
 import { ReportLedger } from '../reportLedger.ts';
+import { cancelOutcomeOf, formBody, kiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf } from './kiteHttp.ts';
+import { verifyPostback } from './kitePostback.ts';
+import { KiteReads } from './kiteReads.ts';
+import { orderUpdateStream } from './kiteStream.ts';
+import { tradesAfter } from './kiteTradePages.ts';
+import { ValidationWaits } from './kiteValidation.ts';
+import {
+  carriesTag, fillViewOf, isAcknowledged, istDayStart, orderOf, placeForm, reasonOf, statusOf, tagFor, uuidV7Time, type KiteOrder,
+} from './kiteWire.ts';
 import type { ZerodhaConnection } from './zerodhaConfig.ts';
 
 export interface ZerodhaVenueOptions {
@@ -44,34 +57,31 @@ export interface ZerodhaVenueOptions {
   readonly confirmPollMs?: number;
   /** After a failed read of an order's trades or state, when to read again. */
   readonly resyncMs?: number;
+  /** The gateway's working orders at this venue, so orders placed before a restart are known by their tag. */
+  readonly workingOrderIds?: () => Promise<readonly string[]>;
 }
 
-export const realTimeSchedule: Schedule = (fn, delayMs) => {
-  const handle = setTimeout(fn, delayMs);
-  return () => clearTimeout(handle);
-};
+/** What reconciliation calls an order Kite holds that names no gateway order. */
+const foreignOrderId = (order: KiteOrder) => `kite:${order.order_id}`;
 
-export class ZerodhaVenue implements Venue {
+export class ZerodhaVenue implements Venue, PostbackReceiver {
   readonly name: string;
-  readonly #http: KiteHttp;
+  readonly #http: BrokerHttp;
   readonly #reads: KiteReads;
-  readonly #stream: OrderUpdateStream;
+  readonly #stream: ReconnectingSocket;
   readonly #ledger = new ReportLedger();
   readonly #clientOrderIdByTag = new Map<string, string>();
   readonly #submitting = new Set<string>();
   /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
   readonly #syncs = new Map<string, Promise<void>>();
   readonly #validations: ValidationWaits;
-  readonly #listeners = new Set<ExecutionReportListener>();
-  readonly #restoredListeners = new Set<() => void>();
-  #connectedBefore = false;
+  readonly #channel = new ReportChannel();
   readonly #clock: Clock;
   readonly #schedule: Schedule;
   readonly #log: Logger;
   readonly #options: ZerodhaVenueOptions;
   #refused = false;
   #closed = false;
-  #startWaiters: (() => void)[] = [];
 
   constructor(options: ZerodhaVenueOptions) {
     const { connection } = options;
@@ -80,7 +90,7 @@ export class ZerodhaVenue implements Venue {
     this.#clock = options.clock ?? systemClock;
     this.#schedule = options.schedule ?? realTimeSchedule;
     this.#log = options.log ?? silentLogger;
-    this.#http = new KiteHttp({
+    this.#http = kiteHttp({
       baseUrl: connection.baseUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
       schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
@@ -88,21 +98,19 @@ export class ZerodhaVenue implements Venue {
     this.#validations = new ValidationWaits(this.#reads, this.#schedule, {
       timeoutMs: options.confirmTimeoutMs ?? 5_000, pollMs: options.confirmPollMs ?? 250,
     });
-    this.#stream = new OrderUpdateStream({
+    this.#stream = orderUpdateStream({
       url: connection.streamUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
       schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
       backoff: options.reconnect ?? { initialMs: 500, maxMs: 30_000 },
       heartbeatMs: options.heartbeatMs ?? 20_000,
       onOrderUpdate: (order) => this.#onOrderUpdate(order),
       onConnected: () => {
-        this.#releaseStart();
         void this.#catchUp();
-        if (this.#connectedBefore) for (const listener of [...this.#restoredListeners]) listener();
-        this.#connectedBefore = true;
+        this.#channel.streamLive();
       },
       onRefused: () => {
         this.#refused = true;
-        this.#releaseStart();
+        this.#channel.releaseStart();
       },
     });
   }
@@ -110,37 +118,64 @@ export class ZerodhaVenue implements Venue {
   /** Resolves once the stream is connected, Kite refuses the session, or startTimeoutMs passes. */
   async start(): Promise<void> {
     this.#closed = false;
-    const started = new Promise<void>((resolve) => this.#startWaiters.push(resolve));
-    const cancel = this.#schedule(() => this.#releaseStart(), this.#options.startTimeoutMs ?? 10_000);
-    this.#stream.start();
-    await started;
-    cancel();
+    await this.#channel.waitForStart(this.#schedule, this.#options.startTimeoutMs ?? 10_000, () => this.#stream.start());
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#stream.close();
-    this.#releaseStart();
+    this.#channel.releaseStart();
     this.#validations.wakeAll();
   }
 
   healthy(): boolean {
-    return !this.#closed && !this.#refused && this.#stream.connected();
+    return !this.#closed && !this.#refused && this.#stream.isLive();
   }
 
   onExecutionReport(listener: ExecutionReportListener): () => void {
-    const subscription: ExecutionReportListener = (report) => listener(report);
-    this.#listeners.add(subscription);
-    return () => {
-      this.#listeners.delete(subscription);
-    };
+    return this.#channel.onExecutionReport(listener);
   }
 
   /** The stream is back after a break; this connector has already started fetching what it missed. */
   onStreamRestored(listener: () => void): () => void {
-    this.#restoredListeners.add(listener);
-    return () => {
-      this.#restoredListeners.delete(listener);
+    return this.#channel.onStreamRestored(listener);
+  }
+
+  /** A postback as Kite POSTed it: checked, then handled as the same update on the WebSocket would be. */
+  receivePostback(rawBody: string): PostbackOutcome {
+    const verified = verifyPostback(rawBody, this.#options.connection.apiSecret);
+    if (!verified.ok) {
+      this.#log.warn({ venue: this.name, reason: verified.reason }, 'Kite postback refused');
+      return verified;
+    }
+    this.#onOrderUpdate(verified.order);
+    return { ok: true };
+  }
+
+  /** The orders Kite works now (open, past validation), with their trades, from today's books. */
+  async openOrders(): Promise<VenueOrderView[]> {
+    const book = await this.#reads.orderBook();
+    await this.#recognise(book);
+    const open = book.filter((order) => statusOf(order.status) === 'working' && isAcknowledged(order.status));
+    const views = await this.#reads.viewsOf(open.map((order) => ({ clientOrderId: this.#clientOrderIdOf(order) ?? foreignOrderId(order), order })));
+    for (const view of views) if (!view.clientOrderId.startsWith('kite:')) this.#track(view.clientOrderId, view.venueOrderId);
+    return views;
+  }
+
+  /** Today's trades after the cursor, in fill-time order (kiteTradePages). */
+  async fillsSince(cursor: string | null, limit: number): Promise<VenueFillsPage> {
+    const [trades, book] = await Promise.all([this.#reads.trades(), this.#reads.orderBook()]);
+    await this.#recognise(book);
+    const now = this.#clock.now();
+    const page = tradesAfter(trades, cursor, limit, istDayStart(now).toISOString().slice(0, 10));
+    const byOrderId = new Map(book.map((order) => [order.order_id, order]));
+    return {
+      fills: page.trades.map((trade) => {
+        const order = byOrderId.get(trade.order_id);
+        const clientOrderId = (order && this.#clientOrderIdOf(order)) ?? `kite:${trade.order_id}`;
+        return { clientOrderId, venueOrderId: trade.order_id, fill: fillViewOf(trade, now) };
+      }),
+      cursor: page.cursor,
     };
   }
 
@@ -166,7 +201,7 @@ export class ZerodhaVenue implements Venue {
       if (existing) {
         return { outcome: 'unknown', reason: `duplicate client order id: Kite already holds order ${existing.order_id} under this id's tag; look it up` };
       }
-      const outcome = submitOutcomeOf(await this.#http.request('POST', '/orders/regular', placed.form));
+      const outcome = submitOutcomeOf(await this.#http.request('POST', '/orders/regular', formBody(placed.form)));
       const confirmed = outcome.outcome === 'accepted' ? await this.#confirm(clientOrderId, outcome.venueOrderId) : outcome;
       if (confirmed.outcome !== 'accepted') {
         const level = confirmed.outcome === 'unknown' ? 'warn' : 'info';
@@ -223,6 +258,18 @@ export class ZerodhaVenue implements Venue {
     this.#clientOrderIdByTag.set(tagFor(clientOrderId), clientOrderId);
   }
 
+  #clientOrderIdOf(order: KiteOrder): string | null {
+    return [order.tag, ...(order.tags ?? [])].map((tag) => (tag ? this.#clientOrderIdByTag.get(tag) : undefined)).find(Boolean) ?? null;
+  }
+
+  /** Learns the tags of the gateway's working orders when the book holds tags this process has not seen. */
+  async #recognise(book: readonly KiteOrder[]): Promise<void> {
+    if (!this.#options.workingOrderIds || book.every((order) => !order.tag || this.#clientOrderIdOf(order) !== null)) return;
+    for (const clientOrderId of await this.#options.workingOrderIds()) {
+      if (!this.#clientOrderIdByTag.has(tagFor(clientOrderId))) this.#track(clientOrderId);
+    }
+  }
+
   #onOrderUpdate(raw: unknown): void {
     let order: KiteOrder;
     try {
@@ -232,7 +279,7 @@ export class ZerodhaVenue implements Venue {
       return;
     }
     this.#validations.wake(order.order_id);
-    const clientOrderId = [order.tag, ...(order.tags ?? [])].map((tag) => tag && this.#clientOrderIdByTag.get(tag)).find(Boolean);
+    const clientOrderId = this.#clientOrderIdOf(order);
     if (!clientOrderId) return;
     this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
   }
@@ -243,7 +290,7 @@ export class ZerodhaVenue implements Venue {
     if (order.status !== 'REJECTED' && !isAcknowledged(order.status)) return;
     try {
       const view = await this.#reads.viewOf(clientOrderId, order);
-      for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#deliver(report);
+      for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#channel.deliver(report);
     } catch (error) {
       const err = (error as Error).message;
       if (this.#closed) return;
@@ -276,31 +323,12 @@ export class ZerodhaVenue implements Venue {
       book = await this.#reads.orderBook();
     } catch (error) {
       this.#log.warn({ venue: this.name, err: (error as Error).message }, 'Kite catch-up could not read the order book; trying again');
-      if (!this.#closed) this.#schedule(() => void (this.#stream.connected() ? this.#catchUp() : undefined), this.#options.resyncMs ?? 1_000);
+      if (!this.#closed) this.#schedule(() => void (this.#stream.isLive() ? this.#catchUp() : undefined), this.#options.resyncMs ?? 1_000);
       return;
     }
     for (const clientOrderId of unfinished) {
       const order = book.find((entry) => carriesTag(entry, tagFor(clientOrderId)));
       if (order) this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
     }
-  }
-
-  #deliver(report: ExecutionReport): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(report);
-      } catch (error) {
-        // One listener's bug must not keep the report from the others; it still surfaces.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-
-  #releaseStart(): void {
-    const waiters = this.#startWaiters;
-    this.#startWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
