@@ -29,4 +29,4 @@ describeVenueContract('sim', async () => {
     faults: null,
     close: () => sim.close(),
   };
-}, { faults: false, streamInterruption: false });
+}, { faults: false, streamInterruption: false, reconciliation: true });

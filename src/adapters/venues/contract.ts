@@ -5,11 +5,13 @@
  * reason) or unknown, and unknown is never a failure in disguise; one client order id is one
  * order at the venue, however often it is sent; reports reach the stream once, fills with
  * distinct venue fill ids matching the venue's own view; a broken stream loses nothing.
- * Fault cases run only where the venue can inject faults (see Capabilities).
+ * Fault cases run only where the venue can inject faults, and the reconciliation reads where the
+ * venue has them (see Capabilities).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { D } from '../../domain/money.ts';
 import { describeFaultCases } from './contract/faultCases.ts';
+import { describeReconciliationCases } from './contract/reconciliationCases.ts';
 import {
   eventually, newClientOrderId, ReportLog, streamBarrier, type Capabilities, type VenueUnderTest,
 } from './contract/harness.ts';
@@ -120,5 +122,6 @@ export function describeVenueContract(name: string, makeVenue: () => Promise<Ven
     });
 
     describeFaultCases(context, capabilities);
+    describeReconciliationCases(context, capabilities);
   });
 }

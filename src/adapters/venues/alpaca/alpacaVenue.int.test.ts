@@ -11,7 +11,7 @@ import { Secret } from '../credentials.ts';
 import { alpacaUnderTest, KEY_ID, limitOrder, openAlpaca, RECONNECT, SECRET_KEY, type AlpacaRig } from './alpacaFixtures.ts';
 import { AlpacaUnavailable } from './alpacaVenue.ts';
 
-describeVenueContract('alpaca', alpacaUnderTest, { faults: true, streamInterruption: true });
+describeVenueContract('alpaca', alpacaUnderTest, { faults: true, streamInterruption: true, reconciliation: true });
 
 describe('alpaca connector', () => {
   let rig: AlpacaRig | null = null;
@@ -71,6 +71,34 @@ describe('alpaca connector', () => {
     rig.server.fill(id, '10', '100.25');
     rig.server.book.activities.length = 0;
     await expect(rig.venue.lookup(id)).rejects.toThrow(/lists 0 of the 10 filled/);
+  });
+
+  it('given more executions than a page of activities holds, then lookup, openOrders and fillsSince page through all of them', async () => {
+    rig = await openAlpaca();
+    const id = uuidv7();
+    await rig.venue.submit(limitOrder(id, '140'));
+    for (let n = 0; n < 130; n++) rig.server.fill(id, '1', '100.25');
+    const [view] = await rig.venue.openOrders();
+    expect(view!.fills).toHaveLength(130);
+    expect(new Set(view!.fills.map((fill) => fill.venueFillId)).size).toBe(130);
+    expect((await rig.venue.lookup(id))!.fills.map((fill) => fill.venueFillId)).toEqual(view!.fills.map((fill) => fill.venueFillId));
+    const page = await rig.venue.fillsSince(null, 500);
+    expect(page.fills.map((record) => record.fill.venueFillId)).toEqual(view!.fills.map((fill) => fill.venueFillId));
+    expect(page.fills.every((record) => record.clientOrderId === id)).toBe(true);
+    expect(page.cursor).toBe(rig.server.book.activities.at(-1)!.id);
+    expect(await rig.venue.fillsSince(page.cursor, 500)).toEqual({ fills: [], cursor: page.cursor });
+  });
+
+  it('given fills of an order this process never saw, then fillsSince names its client order id by asking Alpaca', async () => {
+    rig = await openAlpaca();
+    const id = uuidv7();
+    await rig.venue.submit(limitOrder(id, '10'));
+    rig.server.fill(id, '10', '100.25');
+    const restarted = await openAlpaca({ connection: {
+      baseUrl: rig.server.baseUrl, streamUrl: rig.server.streamUrl, keyId: new Secret(KEY_ID), secretKey: new Secret(SECRET_KEY),
+    } });
+    expect((await restarted.venue.fillsSince(null, 10)).fills.map((record) => record.clientOrderId)).toEqual([id]);
+    await restarted.close();
   });
 
   it('given a cancel Alpaca cannot honour, then it is rejected with its reason; a cancel with no answer is unknown', async () => {

@@ -20,7 +20,7 @@ export type HttpFault =
   | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number }
   | { readonly kind: 'hang' };
 
-export type Route = 'submit' | 'lookup' | 'cancel' | 'activities';
+export type Route = 'submit' | 'lookup' | 'list' | 'cancel' | 'activities';
 
 export interface AlpacaTestServerOptions {
   readonly keyId: string;
@@ -140,6 +140,7 @@ export class AlpacaTestServer {
   #answer(method: string, url: URL, body: unknown): BookAnswer {
     const path = url.pathname;
     if (method === 'POST' && path === '/v2/orders') return this.book.place((body ?? {}) as Record<string, unknown>);
+    if (method === 'GET' && path === '/v2/orders') return { status: 200, body: this.book.list(url.searchParams), events: [] };
     if (method === 'GET' && path === '/v2/orders:by_client_order_id') {
       const order = this.book.byClientOrderId(url.searchParams.get('client_order_id') ?? '');
       return order ? { status: 200, body: order, events: [] } : { status: 404, body: { code: 40410000, message: 'order not found' }, events: [] };
@@ -191,6 +192,7 @@ export class AlpacaTestServer {
 function routeOf(method: string, path: string): Route | null {
   if (method === 'POST' && path === '/v2/orders') return 'submit';
   if (method === 'DELETE' && path.startsWith('/v2/orders/')) return 'cancel';
+  if (method === 'GET' && path === '/v2/orders') return 'list';
   if (method === 'GET' && path.startsWith('/v2/orders')) return 'lookup';
   if (method === 'GET' && path.startsWith('/v2/account/activities')) return 'activities';
   return null;

@@ -124,7 +124,7 @@ export class AlpacaBook {
     order.updated_at = now.toISOString();
     if (complete) order.filled_at = order.updated_at;
     this.activities.push({
-      id: `${activityTime(now)}::${randomUUID()}`, activity_type: 'FILL', transaction_time: now.toISOString(),
+      id: `${activityTime(now)}::${String(this.activities.length).padStart(8, '0')}-${randomUUID().slice(9)}`, activity_type: 'FILL', transaction_time: now.toISOString(),
       type: complete ? 'fill' : 'partial_fill', price, qty: new D(quantity).toFixed(), side: order.side, symbol: order.symbol,
       leaves_qty: new D(order.qty).minus(cumulative).toFixed(), order_id: order.id, cum_qty: cumulative.toFixed(),
     });
@@ -134,14 +134,29 @@ export class AlpacaBook {
     };
   }
 
-  /** GET /v2/account/activities/FILL with after, direction=asc, page_size and page_token. */
+  /** GET /v2/orders: status (open, closed, all), after (submitted_at, exclusive), direction, limit (≤ 500). */
+  list(query: URLSearchParams): BookOrder[] {
+    const status = query.get('status') ?? 'open';
+    const after = query.get('after') ? new Date(query.get('after')!).getTime() : -Infinity;
+    const limit = Math.min(Number(query.get('limit') ?? 50), 500);
+    const open = (order: BookOrder) => !['filled', 'canceled', 'expired', 'rejected', 'replaced', 'done_for_day'].includes(order.status);
+    let list = this.orders
+      .filter((order) => status === 'all' || (status === 'open') === open(order))
+      .filter((order) => new Date(order.submitted_at).getTime() > after);
+    if (query.get('direction') !== 'asc') list = list.reverse();
+    return list.slice(0, limit).map((order) => ({ ...order }));
+  }
+
+  /** GET /v2/account/activities/FILL with after, direction, page_size (≤ 100) and page_token (the last id of the previous page). */
   fillActivities(query: URLSearchParams): BookActivity[] {
     const after = query.get('after') ? new Date(query.get('after')!).getTime() : 0;
     const pageSize = Math.min(Number(query.get('page_size') ?? 100), 100);
     const token = query.get('page_token');
+    const ascending = query.get('direction') === 'asc';
     let list = this.activities.filter((activity) => new Date(activity.transaction_time).getTime() > after);
-    if (query.get('direction') !== 'asc') list = list.reverse();
-    if (token) list = list.slice(list.findIndex((activity) => activity.id === token) + 1);
+    if (!ascending) list = list.reverse();
+    // Activity ids sort in time order: the page starts past the token in the listing's direction.
+    if (token) list = list.filter((activity) => (ascending ? activity.id > token : activity.id < token));
     return list.slice(0, pageSize);
   }
 

@@ -47,6 +47,8 @@ export interface Capabilities {
   /** Accepted-then-dropped answers, 5xx, 429, request timeouts. */
   readonly faults: boolean;
   readonly streamInterruption: boolean;
+  /** The venue lists its open orders and its fills after a cursor (Venue.openOrders, fillsSince). */
+  readonly reconciliation?: boolean;
 }
 
 export const newClientOrderId = (): string => uuidv7();

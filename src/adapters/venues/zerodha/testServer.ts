@@ -8,6 +8,7 @@
  * Invariants: a fault applies to exactly one request of its route; a dropped answer is dropped
  * after the book changed and its updates went out, as when a connection dies on the way back.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -23,7 +24,7 @@ export type HttpFault =
   | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number }
   | { readonly kind: 'hang' };
 
-export type Route = 'place' | 'cancel' | 'orders' | 'history' | 'trades';
+export type Route = 'place' | 'cancel' | 'orders' | 'history' | 'trades' | 'tradebook';
 
 export interface KiteTestServerOptions {
   readonly apiKey: string;
@@ -77,6 +78,18 @@ export class KiteTestServer {
   /** An execution of the order placed for this client order id, pushed to connected clients. */
   fill(clientOrderId: string, quantity: string, price: string): void {
     this.#push([this.book.fill(tagFor(clientOrderId), quantity, price)]);
+  }
+
+  /**
+   * The postback Kite would POST now for the order placed under this client order id: the
+   * order's JSON with the checksum of order_id + order_timestamp + api_secret. Nothing is sent.
+   */
+  postbackOf(clientOrderId: string, apiSecret: string): string {
+    const order = this.book.byTag(tagFor(clientOrderId))[0];
+    if (!order) throw new Error(`no order tagged for ${clientOrderId} at the test server`);
+    const checksum = createHash('sha256').update(`${order.order_id}${order.order_timestamp}${apiSecret}`).digest('hex');
+    const status = order.status === 'OPEN' && order.filled_quantity.gt(0) ? 'UPDATE' : order.status;
+    return stringifyKiteJson({ user_id: 'AB1234', app_id: 1234, checksum, ...order, status, unfilled_quantity: order.pending_quantity, guid: 'test' });
   }
 
   ordersWithClientOrderId(clientOrderId: string): number {
@@ -162,6 +175,7 @@ export class KiteTestServer {
     const cancel = /^\/orders\/([a-z]+)\/([0-9]+)$/.exec(path);
     if (method === 'DELETE' && cancel) return this.book.cancel(cancel[1]!, cancel[2]!);
     if (method === 'GET' && path === '/orders') return { status: 200, body: { status: 'success', data: this.book.orders }, updates: [] };
+    if (method === 'GET' && path === '/trades') return { status: 200, body: { status: 'success', data: this.book.trades }, updates: [] };
     const trades = /^\/orders\/([0-9]+)\/trades$/.exec(path);
     if (method === 'GET' && trades) return this.book.tradesOf(trades[1]!);
     const history = /^\/orders\/([0-9]+)$/.exec(path);
@@ -182,6 +196,7 @@ function routeOf(method: string, path: string): Route | null {
   if (method === 'POST' && /^\/orders\/[a-z]+$/.test(path)) return 'place';
   if (method === 'DELETE') return 'cancel';
   if (method === 'GET' && path === '/orders') return 'orders';
+  if (method === 'GET' && path === '/trades') return 'tradebook';
   if (method === 'GET' && path.endsWith('/trades')) return 'trades';
   if (method === 'GET' && path.startsWith('/orders/')) return 'history';
   return null;

@@ -41,6 +41,20 @@ export async function openZerodha(
   const server = await KiteTestServer.start({ apiKey: API_KEY, accessToken: ACCESS_TOKEN, availableMargin: overrides.availableMargin ?? '100000' });
   const time = new ManualTime(new Date());
   const logLines: string[] = [];
+  const venue = await connectZerodha(server, time, logLines, overrides);
+  return {
+    server, venue, time, logLines,
+    async close() {
+      await venue.close();
+      await server.close();
+    },
+  };
+}
+
+/** A started connector to this server (a second one plays the gateway after a restart). */
+export async function connectZerodha(
+  server: KiteTestServer, time: ManualTime, logLines: string[], overrides: Partial<ZerodhaVenueOptions> & { accessToken?: string } = {},
+): Promise<ZerodhaVenue> {
   const venue = new ZerodhaVenue({
     connection: {
       baseUrl: server.baseUrl, streamUrl: server.streamUrl, exchange: 'NSE', product: 'CNC',
@@ -52,13 +66,7 @@ export async function openZerodha(
     ...overrides,
   });
   await venue.start();
-  return {
-    server, venue, time, logLines,
-    async close() {
-      await venue.close();
-      await server.close();
-    },
-  };
+  return venue;
 }
 
 export function limitOrder(clientOrderId: string, quantity: string, changes: Partial<VenueOrderRequest> = {}): VenueOrderRequest {
