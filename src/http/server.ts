@@ -23,6 +23,7 @@ import { accountRoutes } from './routes/account.ts';
 import { instrumentRoutes } from './routes/instruments.ts';
 import { killSwitchRoutes } from './routes/killSwitch.ts';
 import { riskRoutes } from './routes/risk.ts';
+import { webPageRoutes } from './webPage.ts';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -72,6 +73,7 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
   await app.register(riskRoutes(deps));
   await app.register(killSwitchRoutes(deps));
   await app.register(instrumentRoutes(deps));
+  await app.register(webPageRoutes());
   const instance = app as unknown as FastifyInstance;
   observeRequests(instance, deps);
   return instance;

@@ -1,0 +1,72 @@
+/**
+ * A TCP relay between a browser and a gateway, for tests of what the page does when the
+ * network misbehaves: drop every connection at once, refuse new ones, or refuse only
+ * WebSocket upgrades (as some proxies do). It records the request line of every WebSocket
+ * upgrade it sees, so a test can check what `since` the page reconnected with.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export type RelayMode = 'open' | 'down' | 'no-websocket';
+
+export class TcpRelay {
+  mode: RelayMode = 'open';
+  readonly upgrades: string[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server, readonly url: string) {}
+
+  static async start(target: string): Promise<TcpRelay> {
+    const { hostname, port } = new URL(target);
+    let relay: TcpRelay | null = null;
+    const server = createServer((client) => relay!.accept(client, hostname, Number(port)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    relay = new TcpRelay(server, `http://127.0.0.1:${address.port}`);
+    return relay;
+  }
+
+  /** Ends every connection through the relay at once, as a network drop does. */
+  dropAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket, host: string, port: number): void {
+    if (this.mode === 'down') {
+      client.destroy();
+      return;
+    }
+    this.track(client);
+    client.once('data', (first: Buffer) => {
+      const requestLine = first.toString('latin1').split('\r\n', 1)[0] ?? '';
+      const upgrade = /^upgrade:\s*websocket/im.test(first.toString('latin1'));
+      if (upgrade) this.upgrades.push(requestLine);
+      if (upgrade && this.mode === 'no-websocket') {
+        client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const upstream = connect(port, host);
+      this.track(upstream);
+      upstream.write(first);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.once('close', end);
+      upstream.once('close', end);
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Carries the trader's events to the page: the WebSocket `/ws/orders/events?since=` when it
+ * connects, otherwise long polls of `GET /api/v1/events?since=&wait_ms=` (API.md). Every
+ * (re)connection asks for what follows the last seq the page applied, so a dropped socket, a
+ * gap or a switch of transport loses nothing; the page's reducer drops what it already has.
+ *
+ * - A socket that opened and then closed is reopened at once the first time, then after a
+ *   growing, jittered delay (at most 10 s), until one stays up.
+ * - A socket that cannot open (refused, blocked by a proxy, not open within 5 s) makes the
+ *   feed long-poll; it tries the socket again about every 30 s.
+ * - Close code 4401 or an HTTP 401 means the token is no longer good: the feed stops.
+ */
+import type { EventPage, StreamEvent } from '../api/types.ts';
+
+export type Transport = 'websocket' | 'long-poll';
+
+export type FeedState =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'live'; readonly transport: Transport }
+  | { readonly kind: 'reconnecting'; readonly why: string; readonly retryAt: number }
+  | { readonly kind: 'unauthorized' }
+  | { readonly kind: 'stopped' };
+
+export interface FeedOptions {
+  /** The page's origin, e.g. "http://127.0.0.1:8080". */
+  readonly origin: string;
+  readonly token: string;
+  /** The seq of the last event the page applied. */
+  readonly lastSeq: () => number;
+  /** Applies events in order; answers false when they start past a gap. */
+  readonly deliver: (events: StreamEvent[]) => boolean;
+  readonly onState: (state: FeedState) => void;
+  /** GET /api/v1/events; rejects with `{ status: 401 }` when the token is refused. */
+  readonly fetchEvents: (since: number, waitMs: number, signal: AbortSignal) => Promise<EventPage>;
+}
+
+const OPEN_TIMEOUT_MS = 5_000;
+const POLL_WAIT_MS = 25_000;
+const TRY_WEBSOCKET_AGAIN_MS = 30_000;
+const STABLE_MS = 10_000;
+const MAX_RETRY_MS = 10_000;
+const CLOSE_UNAUTHORIZED = 4401;
+/** Ours: the page saw a gap and reconnects to have it filled. */
+const CLOSE_GAP = 4000;
+
+export class EventFeed {
+  private socket: WebSocket | null = null;
+  private poll: AbortController | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(private readonly options: FeedOptions) {}
+
+  start(): void {
+    this.openSocket();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.poll?.abort();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, 'page closed');
+    this.options.onState({ kind: 'stopped' });
+  }
+
+  private openSocket(): void {
+    if (this.stopped) return;
+    const { origin, token, lastSeq } = this.options;
+    const url = `${origin.replace(/^http/, 'ws')}/ws/orders/events?token=${encodeURIComponent(token)}&since=${lastSeq()}`;
+    let openedAt: number | null = null;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      void this.longPoll();
+      return;
+    }
+    this.socket = socket;
+    const openTimer = setTimeout(() => openedAt === null && socket.close(), OPEN_TIMEOUT_MS);
+    socket.onopen = () => {
+      openedAt = Date.now();
+      clearTimeout(openTimer);
+      this.options.onState({ kind: 'live', transport: 'websocket' });
+    };
+    socket.onmessage = (message) => {
+      if (this.socket !== socket) return;
+      let event: StreamEvent;
+      try {
+        event = JSON.parse(String(message.data)) as StreamEvent;
+      } catch {
+        return;
+      }
+      this.failures = 0;
+      if (!this.options.deliver([event])) socket.close(CLOSE_GAP, 'gap');
+    };
+    socket.onclose = (closed) => {
+      clearTimeout(openTimer);
+      if (this.socket !== socket || this.stopped) return;
+      this.socket = null;
+      if (closed.code === CLOSE_UNAUTHORIZED) return this.unauthorized();
+      if (openedAt === null) return void this.longPoll();
+      if (closed.code === CLOSE_GAP) return this.openSocket();
+      if (Date.now() - openedAt > STABLE_MS) this.failures = 0;
+      this.retry(`the live connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''})`, () => this.openSocket());
+    };
+  }
+
+  private async longPoll(): Promise<void> {
+    const startedAt = Date.now();
+    // The first read does not wait: it shows at once whether the gateway answers, and catches up.
+    let waitMs = 0;
+    while (!this.stopped && Date.now() - startedAt < TRY_WEBSOCKET_AGAIN_MS) {
+      const poll = new AbortController();
+      this.poll = poll;
+      let page: EventPage;
+      try {
+        page = await this.options.fetchEvents(this.options.lastSeq(), waitMs, poll.signal);
+      } catch (error) {
+        if (this.stopped) return;
+        if ((error as { status?: number }).status === 401) return this.unauthorized();
+        return this.retry('the gateway cannot be reached', () => this.openSocket());
+      } finally {
+        this.poll = null;
+      }
+      if (this.stopped) return;
+      waitMs = POLL_WAIT_MS;
+      this.failures = 0;
+      this.options.onState({ kind: 'live', transport: 'long-poll' });
+      // A gap cannot come from one store read; if it did, the next poll reads from lastSeq again.
+      if (page.events.length > 0) this.options.deliver(page.events);
+    }
+    this.openSocket();
+  }
+
+  private retry(why: string, again: () => void): void {
+    const delay = this.failures === 0 ? 0 : Math.min(MAX_RETRY_MS, 250 * 2 ** this.failures) * (1 + Math.random() * 0.2);
+    this.failures += 1;
+    this.options.onState({ kind: 'reconnecting', why, retryAt: Date.now() + delay });
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      again();
+    }, delay);
+  }
+
+  private unauthorized(): void {
+    this.stopped = true;
+    this.options.onState({ kind: 'unauthorized' });
+  }
+}
