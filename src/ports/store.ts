@@ -9,6 +9,7 @@ import type { Fill, Order, OrderStatus } from '../domain/order/order.ts';
 import type { AccountEffect, AccountStore } from './accounts.ts';
 import type { OutboxEvent } from './bus.ts';
 import type { DispatchIntentWrite, ExecutionStore } from './execution.ts';
+import type { VenueCredentialStore } from './venueCredentials.ts';
 
 export interface StoredFill extends Fill {
   readonly id: string;
@@ -123,6 +124,8 @@ export interface OrderStore {
   readonly accounts: AccountStore;
   /** Dispatch intents, venue configurations, routing rules, reconciliation runs (ports/execution.ts). */
   readonly execution: ExecutionStore;
+  /** Venue credentials, sealed (ports/venueCredentials.ts). */
+  readonly credentials: VenueCredentialStore;
   /** Applies pending numbered migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Commits all changes in one transaction and returns their stream events with seq assigned, in order. */

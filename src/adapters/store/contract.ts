@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MakeStore, StoreFixture } from './contract/context.ts';
 import { describeAccountsContract } from './contract/accounts.ts';
 import { describeAuditContract } from './contract/audit.ts';
+import { describeCredentialsContract } from './contract/credentials.ts';
 import { describeExecutionContract } from './contract/execution.ts';
 import { describeOrdersContract } from './contract/orders.ts';
 import { describeOutboxContract } from './contract/outbox.ts';
@@ -47,5 +48,6 @@ export function describeOrderStoreContract(name: string, makeStore: MakeStore): 
     describeAuditContract(makeStore);
     describeAccountsContract(makeStore);
     describeExecutionContract(makeStore);
+    describeCredentialsContract(makeStore);
   });
 }

@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { OrderStore } from '../../ports/store.ts';
 import { createAccountStore } from './accountsStore.ts';
 import { commitBatch } from './commitBatch.ts';
+import { createCredentialStore } from './credentialsStore.ts';
 import { createExecutionStore } from './executionStore.ts';
 import * as outbox from './outbox.ts';
 import * as queries from './queries.ts';
@@ -39,6 +40,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     dialect: dialect.dialect,
     accounts: createAccountStore(db, dialect.lockRows, run),
     execution: createExecutionStore(db, dialect.lockRows, run),
+    credentials: createCredentialStore(db, run),
     migrate: () => run(() => dialect.migrate()),
     commit: (changes) =>
       changes.length === 0

@@ -7,6 +7,7 @@
 import type { ColumnType } from 'kysely';
 import type { OrderStatus, OrderType, Side, TimeInForce } from '../../domain/order/order.ts';
 import type { AccountTables } from './accountsSchema.ts';
+import type { CredentialTables } from './credentialsStore.ts';
 import type { ExecutionTables } from './executionSchema.ts';
 
 export type Timestamp = ColumnType<Date | string, string, string>;
@@ -89,7 +90,7 @@ export interface OutboxTable {
   published_at: ColumnType<Date | string | null, string | null | undefined, string | null>;
 }
 
-export interface StoreSchema extends AccountTables, ExecutionTables {
+export interface StoreSchema extends AccountTables, ExecutionTables, CredentialTables {
   orders: OrdersTable;
   fills: FillsTable;
   order_events: OrderEventsTable;

@@ -70,3 +70,17 @@ describe('sealed credentials (AES-256-GCM, row id as associated data)', () => {
     }
   });
 });
+
+describe('EncryptionKey', () => {
+  it('given a key, when logged, serialised or inspected, then its bytes never show; its fingerprint is stable and not the key', () => {
+    const text = generateEncryptionKey();
+    const parsed = parseEncryptionKey(text);
+    const hex = parsed.bytes.toString('hex');
+    const shown = `${String(parsed)} ${JSON.stringify({ parsed })} ${inspect({ parsed }, { depth: 5 })}`;
+    expect(shown).not.toContain(text);
+    expect(shown).not.toContain(hex);
+    expect(parsed.fingerprint()).toMatch(/^[0-9a-f]{16}$/);
+    expect(parseEncryptionKey(text).fingerprint()).toBe(parsed.fingerprint());
+    expect(hex).not.toContain(parsed.fingerprint());
+  });
+});

@@ -2,13 +2,13 @@
  * Broker credentials, in memory and at rest.
  * In memory a credential is a Secret: it renders as "[redacted]" wherever it is logged,
  * serialised or inspected, so only the code that puts it on the wire calls reveal().
- * At rest (the venue-config table a later step adds) it is sealed with AES-256-GCM under a
+ * At rest (the venue_credentials table, through credentialVault.ts) it is sealed with AES-256-GCM under a
  * fresh 96-bit nonce, with the owning row's id as associated data: a ciphertext copied to
  * another row, or changed by one bit, fails to open instead of yielding a wrong credential.
  * Invariants: plaintext leaves this module only through Secret.reveal(); a sealed value names
  * its format version, so the algorithm or key can change without guessing.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
@@ -55,8 +55,35 @@ const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-export interface EncryptionKey {
-  readonly bytes: Buffer;
+/** A 256-bit key; like a Secret, it never shows its bytes when logged, serialised or inspected. */
+export class EncryptionKey {
+  readonly #bytes: Buffer;
+
+  constructor(bytes: Buffer) {
+    if (bytes.length !== KEY_BYTES) throw new RangeError(`an encryption key is ${KEY_BYTES} bytes`);
+    this.#bytes = Buffer.from(bytes);
+  }
+
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  /** A short public name of the key (not reversible), stored beside what it seals. */
+  fingerprint(): string {
+    return createHash('sha256').update('ordergate.credentials-key.').update(this.#bytes).digest('hex').slice(0, 16);
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `EncryptionKey(${REDACTED})`;
+  }
 }
 
 /** Reads a 256-bit key given as base64 (e.g. ORDERGATE_CREDENTIALS_KEY). The message never echoes the key. */
@@ -65,7 +92,7 @@ export function parseEncryptionKey(base64: string): EncryptionKey {
   if (bytes.length !== KEY_BYTES || bytes.toString('base64') !== base64.trim()) {
     throw new RangeError(`the credentials key must be ${KEY_BYTES} bytes written as base64 (44 characters)`);
   }
-  return { bytes };
+  return new EncryptionKey(bytes);
 }
 
 export function generateEncryptionKey(): string {

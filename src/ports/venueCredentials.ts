@@ -1,0 +1,45 @@
+/**
+ * Venue credentials (broker API keys, access tokens, FIX passwords): set by an admin, used by
+ * the venue adapters, and never shown again. Two ports:
+ * - VenueCredentialStore, the store's part: rows that hold only sealed values (AES-256-GCM,
+ *   sealed and opened by the adapter that holds the key), one row per venue.
+ * - VenueCredentialsAdmin, what the admin API may do: set, describe (field names and when,
+ *   never values) and remove. Nothing in it returns a credential.
+ * Invariant: plaintext never reaches a store row, a log line or an API answer.
+ */
+
+export interface SealedVenueCredentials {
+  readonly venue: string;
+  /** The row's id: with the venue, the associated data the value is sealed with. */
+  readonly id: string;
+  /** "v1.<nonce>.<tag>.<ciphertext>" (adapters/venues/credentials.ts). */
+  readonly sealed: string;
+  /** Which key sealed it, so a key mismatch is named instead of guessed. */
+  readonly keyFingerprint: string;
+  /** The credential's field names (e.g. api_key, access_token), never their values. */
+  readonly fields: readonly string[];
+  readonly updatedAt: Date;
+  readonly updatedBy: string;
+}
+
+export interface VenueCredentialStore {
+  /** Inserts or replaces the venue's row. */
+  put(record: SealedVenueCredentials): Promise<void>;
+  find(venue: string): Promise<SealedVenueCredentials | null>;
+  /** Whether there was a row to remove. */
+  remove(venue: string): Promise<boolean>;
+}
+
+export interface CredentialsDescription {
+  readonly venue: string;
+  readonly fields: readonly string[];
+  readonly updatedAt: Date;
+  readonly updatedBy: string;
+}
+
+export interface VenueCredentialsAdmin {
+  /** Seals and stores the venue's credentials, replacing any it had. */
+  set(venue: string, fields: Readonly<Record<string, string>>, by: string): Promise<CredentialsDescription>;
+  describe(venue: string): Promise<CredentialsDescription | null>;
+  remove(venue: string): Promise<boolean>;
+}
