@@ -13,18 +13,8 @@ import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
 
-export class Secret {
-  readonly #value: string;
-
-  constructor(value: string) {
-    if (value.length === 0) throw new RangeError('a secret must not be empty');
-    this.#value = value;
-  }
-
-  reveal(): string {
-    return this.#value;
-  }
-
+/** Renders as "[redacted]" however it is turned into text. */
+abstract class Redacted {
   toString(): string {
     return REDACTED;
   }
@@ -34,7 +24,21 @@ export class Secret {
   }
 
   [inspect.custom](): string {
-    return `Secret(${REDACTED})`;
+    return `${this.constructor.name}(${REDACTED})`;
+  }
+}
+
+export class Secret extends Redacted {
+  readonly #value: string;
+
+  constructor(value: string) {
+    super();
+    if (value.length === 0) throw new RangeError('a secret must not be empty');
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
   }
 }
 
@@ -56,10 +60,11 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** A 256-bit key; like a Secret, it never shows its bytes when logged, serialised or inspected. */
-export class EncryptionKey {
+export class EncryptionKey extends Redacted {
   readonly #bytes: Buffer;
 
   constructor(bytes: Buffer) {
+    super();
     if (bytes.length !== KEY_BYTES) throw new RangeError(`an encryption key is ${KEY_BYTES} bytes`);
     this.#bytes = Buffer.from(bytes);
   }
@@ -71,18 +76,6 @@ export class EncryptionKey {
   /** A short public name of the key (not reversible), stored beside what it seals. */
   fingerprint(): string {
     return createHash('sha256').update('ordergate.credentials-key.').update(this.#bytes).digest('hex').slice(0, 16);
-  }
-
-  toString(): string {
-    return REDACTED;
-  }
-
-  toJSON(): string {
-    return REDACTED;
-  }
-
-  [inspect.custom](): string {
-    return `EncryptionKey(${REDACTED})`;
   }
 }
 
