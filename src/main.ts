@@ -123,7 +123,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     ready: () => ready,
     websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes, slowConsumerMs: config.wsSlowConsumerMs },
     risk: { gate: risk, controls },
-    rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null },
+    rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null, namespace: config.busNamespace },
     execution: { reconciler, venues: execution.venues, guards: execution.guards },
   }, logger);
   const address = await server.listen({ host: config.host, port: config.port });

@@ -25,8 +25,8 @@ export interface HttpDeps {
   readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number; readonly slowConsumerMs: number };
   /** Pre-trade risk, accounts and the kill switch. */
   readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
-  /** Order requests a trader may send a minute, and the Redis URL that shares the count between instances. */
-  readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | null };
+  /** Order requests a trader may send a minute, and the Redis URL (and key namespace) that shares the count between instances. */
+  readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | null; readonly namespace?: string };
   /** Reconciliation, routing and venue guards, for the admin API (routes/admin.ts). */
   readonly execution?: { readonly reconciler: Reconciler; readonly venues: RoutingVenues; readonly guards: VenueGuards };
 }
