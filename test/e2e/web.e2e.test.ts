@@ -60,6 +60,11 @@ describe.skipIf(!haveChromium)('the web page', () => {
   const row = (page: Page, clientOrderId: string) => page.getByRole('row', { name: new RegExp(`\\b${clientOrderId}\\b`) });
   const waitForStatus = (page: Page, clientOrderId: string, status: string) =>
     row(page, clientOrderId).getByText(status, { exact: true }).waitFor({ timeout: 15_000 });
+  async function cell(page: Page, clientOrderId: string, column: string): Promise<string | null> {
+    const headers = await page.getByRole('table', { name: 'Orders' }).getByRole('columnheader').allTextContents();
+    expect(headers).toContain(column);
+    return row(page, clientOrderId).getByRole('cell').nth(headers.indexOf(column)).textContent();
+  }
 
   async function fillTicket(page: Page, order: { symbol: string; side?: string; quantity: string; type: string; limit?: string; clientOrderId?: string }) {
     await page.getByLabel('Symbol').fill(order.symbol);
@@ -93,10 +98,11 @@ describe.skipIf(!haveChromium)('the web page', () => {
     };
     await fill('99.50', '4');
     await waitForStatus(page, 'web-live-1', 'partially filled');
-    expect(await row(page, 'web-live-1').getByRole('cell').nth(9).textContent()).toBe('4');
+    expect(await cell(page, 'web-live-1', 'Filled')).toBe('4');
+    expect(await cell(page, 'web-live-1', 'Price')).toBe('limit 100.00');
     await fill('99.70', '6');
     await waitForStatus(page, 'web-live-1', 'filled');
-    expect(await row(page, 'web-live-1').getByRole('cell').nth(10).textContent()).toBe('99.62');
+    expect(await cell(page, 'web-live-1', 'Avg price')).toBe('99.62');
 
     const positions = page.getByRole('table', { name: 'Positions' });
     await positions.getByRole('row', { name: /AAPL/ }).waitFor();

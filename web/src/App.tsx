@@ -79,9 +79,9 @@ function TraderDesk({ token, onSignOut }: { token: string; onSignOut: (why: stri
       <main className="desk">
         <div className="column side">
           <OrderTicket api={api} instruments={instruments} onPlaced={live.merge} />
-          <AccountPanel api={api} version={accountVersion} />
         </div>
         <div className="column wide">
+          <AccountPanel api={api} version={accountVersion} />
           <OrdersTable api={api} rows={live.rows} loading={live.loading} selectedId={selectedId} onSelect={setSelectedId}
             hasOlder={live.hasOlder} onLoadOlder={live.loadOlder} />
           {selectedId && <OrderDetailPanel api={api} orderId={selectedId} version={detailVersion} onClose={() => setSelectedId(null)} />}

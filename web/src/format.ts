@@ -15,8 +15,9 @@ export function formatDecimal(value: string | null | undefined, minFractionDigit
   return `${sign}${grouped}${digits ? `.${digits}` : ''}`;
 }
 
-/** Money: at least two decimals. */
+/** Money and prices: at least two decimals, and every decimal the value has. */
 export const formatMoney = (value: string | null | undefined) => formatDecimal(value, 2);
+export const formatPrice = formatMoney;
 
 /** The sign of a decimal string: -1, 0 or 1 (for colouring P&L). */
 export function decimalSign(value: string | null | undefined): -1 | 0 | 1 {
@@ -36,10 +37,11 @@ export function decimalInput(text: string): string | null {
 
 export const statusLabel = (status: string) => status.replace(/_/g, ' ');
 
-/** "2026-11-21T12:00:05.123Z" as local time of day with milliseconds; the full stamp stays in the title. */
-export function timeOfDay(iso: string): string {
+/** "2026-11-21T12:00:05.123Z" as local time of day, to the second or the millisecond; the full stamp goes in a title. */
+export function timeOfDay(iso: string, milliseconds = true): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return iso;
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}.${pad(at.getMilliseconds(), 3)}`;
+  const seconds = `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+  return milliseconds ? `${seconds}.${pad(at.getMilliseconds(), 3)}` : seconds;
 }

@@ -44,13 +44,13 @@ export function AccountPanel({ api, version }: { api: ApiClient; version: number
       <h2 id="account-heading">Account</h2>
       {problem && <p className="outcome outcome-error" role="alert">{problem}</p>}
       {!account ? <p className="hint">Loading account…</p> : <>
-        <dl className="facts">
-          <dt>Cash</dt><dd className="number">{formatMoney(account.cash)}</dd>
-          <dt>Buying power</dt><dd className="number">{formatMoney(account.buying_power)}</dd>
-          <dt>Reserved</dt><dd className="number">{formatMoney(account.reserved)}</dd>
-          <dt>Realized P&amp;L today</dt><dd className={`number pnl-${decimalSign(account.realized_pnl_today)}`}>{formatMoney(account.realized_pnl_today)}</dd>
-          <dt>Unrealized P&amp;L</dt><dd className={`number pnl-${decimalSign(account.unrealized_pnl)}`}>{formatMoney(account.unrealized_pnl)}</dd>
-          <dt>Trading state</dt><dd className={`state-${account.trading_state}`}>{statusLabel(account.trading_state)}</dd>
+        <dl className="figures">
+          <div><dt>Cash</dt><dd>{formatMoney(account.cash)}</dd></div>
+          <div><dt>Buying power</dt><dd>{formatMoney(account.buying_power)}</dd></div>
+          <div><dt>Reserved</dt><dd>{formatMoney(account.reserved)}</dd></div>
+          <div><dt>Realized P&amp;L today</dt><dd className={`pnl-${decimalSign(account.realized_pnl_today)}`}>{formatMoney(account.realized_pnl_today)}</dd></div>
+          <div><dt>Unrealized P&amp;L</dt><dd className={`pnl-${decimalSign(account.unrealized_pnl)}`}>{formatMoney(account.unrealized_pnl)}</dd></div>
+          <div><dt>Trading state</dt><dd className={`state-${account.trading_state}`}>{statusLabel(account.trading_state)}</dd></div>
         </dl>
         <h3 id="positions-heading">Positions</h3>
         {account.positions.length === 0 ? <p className="hint">No positions.</p> : (

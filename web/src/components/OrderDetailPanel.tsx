@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import type { ApiClient } from '../api/client.ts';
 import type { AuditEntry, OrderDetail } from '../api/types.ts';
-import { formatDecimal, statusLabel, timeOfDay } from '../format.ts';
+import { formatDecimal, formatMoney, formatPrice, statusLabel, timeOfDay } from '../format.ts';
 
 interface Props {
   readonly api: ApiClient;
@@ -44,9 +44,9 @@ export function OrderDetailPanel({ api, orderId, version, onClose }: Props) {
           <dt>Order ID</dt><dd className="mono">{order.id}</dd>
           <dt>Status</dt><dd><span className={`status status-${order.status}`}>{statusLabel(order.status)}</span>{order.in_doubt ? ' (submit outcome unknown; being looked up at the venue)' : ''}</dd>
           <dt>Order</dt><dd>{order.side} {formatDecimal(order.quantity)} {order.symbol} {statusLabel(order.type)}, {order.time_in_force}</dd>
-          <dt>Limit price</dt><dd>{formatDecimal(order.limit_price)}</dd>
-          <dt>Stop price</dt><dd>{formatDecimal(order.stop_price)}</dd>
-          <dt>Filled</dt><dd>{formatDecimal(order.filled_quantity)} of {formatDecimal(order.quantity)}, average {formatDecimal(order.average_fill_price)}</dd>
+          <dt>Limit price</dt><dd>{formatPrice(order.limit_price)}</dd>
+          <dt>Stop price</dt><dd>{formatPrice(order.stop_price)}</dd>
+          <dt>Filled</dt><dd>{formatDecimal(order.filled_quantity)} of {formatDecimal(order.quantity)}, average {formatPrice(order.average_fill_price)}</dd>
           <dt>Venue</dt><dd>{order.venue}{order.venue_order_id ? ` (${order.venue_order_id})` : ''}</dd>
           {order.reject_reason && <><dt>Rejected</dt><dd>{order.reject_reason}</dd></>}
           <dt>Created</dt><dd title={order.created_at}>{timeOfDay(order.created_at)}</dd>
@@ -62,8 +62,8 @@ export function OrderDetailPanel({ api, orderId, version, onClose }: Props) {
                 <tr key={fill.id}>
                   <td title={fill.filled_at}>{timeOfDay(fill.filled_at)}</td>
                   <td className="number">{formatDecimal(fill.quantity)}</td>
-                  <td className="number">{formatDecimal(fill.price)}</td>
-                  <td className="number">{formatDecimal(fill.commission)}</td>
+                  <td className="number">{formatPrice(fill.price)}</td>
+                  <td className="number">{formatMoney(fill.commission)}</td>
                   <td className="mono">{fill.venue_fill_id}</td>
                 </tr>
               ))}

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { ApiError, newIdempotencyKey, type ApiClient } from '../api/client.ts';
 import { CANCELABLE_STATUSES, type Order } from '../api/types.ts';
-import { formatDecimal, statusLabel, timeOfDay } from '../format.ts';
+import { formatDecimal, formatPrice, statusLabel, timeOfDay } from '../format.ts';
 import type { OrderRow } from '../live/orderView.ts';
 
 interface Props {
@@ -65,7 +65,6 @@ export function OrdersTable(props: Props) {
               <th scope="col">Client order ID</th>
               <th scope="col">Symbol</th>
               <th scope="col">Side</th>
-              <th scope="col">Type</th>
               <th scope="col" className="number">Quantity</th>
               <th scope="col" className="number">Price</th>
               <th scope="col">TIF</th>
@@ -78,22 +77,21 @@ export function OrdersTable(props: Props) {
           <tbody>
             {props.rows.map((row) => (
               <tr key={row.id} className={row.id === props.selectedId ? 'selected' : undefined}>
-                <td title={row.terms?.created_at ?? row.updated_at}>{timeOfDay(row.terms?.created_at ?? row.updated_at)}</td>
+                <td title={row.terms?.created_at ?? row.updated_at}>{timeOfDay(row.terms?.created_at ?? row.updated_at, false)}</td>
                 <td className="mono client-id" title={row.client_order_id}>{row.client_order_id}</td>
                 <td>{row.symbol}</td>
                 <td className={`side-${row.side}`}>{row.side}</td>
-                <td>{row.terms ? statusLabel(row.terms.type) : '…'}</td>
                 <td className="number">{row.terms ? formatDecimal(row.terms.quantity) : '…'}</td>
                 <td className="number">{row.terms ? priceOf(row) : '…'}</td>
                 <td>{row.terms?.time_in_force ?? '…'}</td>
                 <td><span className={`status status-${row.status}`}>{statusLabel(row.status)}</span>
                   {row.reject_reason && <span className="reason"> {row.reject_reason}</span>}</td>
                 <td className="number">{formatDecimal(row.filled_quantity)}</td>
-                <td className="number">{formatDecimal(row.average_fill_price)}</td>
+                <td className="number">{formatPrice(row.average_fill_price)}</td>
                 <td className="actions">
-                  <button type="button" onClick={() => props.onSelect(row.id)} aria-label={`Details of ${row.client_order_id}`}>Details</button>
+                  <button className="small-button" type="button" onClick={() => props.onSelect(row.id)} aria-label={`Details of ${row.client_order_id}`}>Details</button>
                   {CANCELABLE_STATUSES.includes(row.status) && (
-                    <button type="button" className="danger" disabled={cancelling.has(row.id)} onClick={() => void cancel(row)}
+                    <button type="button" className="small-button danger" disabled={cancelling.has(row.id)} onClick={() => void cancel(row)}
                       aria-label={`Cancel ${row.client_order_id}`}>
                       {cancelling.has(row.id) ? 'Cancelling…' : 'Cancel'}
                     </button>
@@ -113,11 +111,12 @@ export function OrdersTable(props: Props) {
   );
 }
 
+/** The order type with its prices: "market", "limit 390.50", "stop 255.00, limit 260.00". */
 function priceOf(row: OrderRow): string {
   const terms = row.terms!;
   if (terms.type === 'market') return 'market';
   const parts = [];
-  if (terms.stop_price !== null) parts.push(`stop ${formatDecimal(terms.stop_price)}`);
-  if (terms.limit_price !== null) parts.push(formatDecimal(terms.limit_price));
-  return parts.join(' / ');
+  if (terms.stop_price !== null) parts.push(`stop ${formatPrice(terms.stop_price)}`);
+  if (terms.limit_price !== null) parts.push(`limit ${formatPrice(terms.limit_price)}`);
+  return parts.join(', ');
 }
