@@ -1,13 +1,16 @@
 /**
  * Trade busts and corrections sent by a venue: applied once (by the message's own id), to the
  * fill the order recorded, through the transition table; a busted fill no longer counts but its
- * replay stays a duplicate; a correction past the order's quantity is refused and reported.
+ * replay stays a duplicate; a correction past the order's quantity is refused and reported;
+ * the trader's account (cash, position, P&L, reservation) follows in the same commit.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { D } from '../domain/money.ts';
+import { D, type Dec } from '../domain/money.ts';
 import type { Order } from '../domain/order/order.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import type { Dispatcher } from './dispatch.ts';
+import { ExecutionReportProcessor } from './executionReports.ts';
+import { riskTestApp, type RiskTestApp } from './risk/riskTestApp.ts';
 import { submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
@@ -77,5 +80,78 @@ describe('busts and corrections', () => {
     const order = await filled('10');
     expect(await app.reports.process('sim', bust(order, 'nope'))).toBe('ignored');
     expect(app.anomalies).toContain('adjustment_for_unknown_fill');
+  });
+});
+
+describe('the trader account follows a bust or correction', () => {
+  let rt: RiskTestApp;
+  beforeEach(async () => {
+    rt = await riskTestApp({ openingCash: new D(100_000) });
+  });
+  afterEach(async () => {
+    await rt.close();
+  });
+
+  const trader = 'trader-acct';
+  async function working(quantity: string): Promise<{ order: Order; price: Dec }> {
+    const price = rt.app.sim.referencePrice('AAPL')!;
+    const result = await submitOrder(rt.ctx, { dispatch() {} } as unknown as Dispatcher, limitOrder(trader, { quantity: new D(quantity), limitPrice: price }), null);
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    await rt.reports.process('sim', { kind: 'ack', clientOrderId: result.value.id, venueOrderId: 'V-1', at });
+    return { order: result.value, price };
+  }
+  const fillAt = (o: Order, id: string, quantity: string, price: Dec): ExecutionReport => ({
+    kind: 'fill', clientOrderId: o.id, venueOrderId: 'V-1', venueFillId: `${o.id}-${id}`, quantity: new D(quantity), price, commission: new D('1.25'), at,
+  });
+  async function account() {
+    const { account: a, positions, open } = await rt.ctx.store.accounts.loadTrader(trader);
+    const book = await rt.gate.book(trader);
+    return {
+      cash: a?.cash.toFixed(), reserved: a?.reserved.toFixed(), buyingPower: book.buyingPower().toFixed(),
+      positions: positions.filter((p) => !p.quantity.isZero()).map((p) => [p.symbol, p.quantity.toFixed(), p.averagePrice.toFixed()]),
+      realizedToday: book.realizedToday(rt.clock.now().toISOString().slice(0, 10)).toFixed(),
+      open: open.map((o) => [o.symbol, o.side, o.quantity.toFixed()]),
+    };
+  }
+
+  it('given a working order filled in part, when the fill is busted, then cash, position, P&L and buying power are as before the fill, and a replay changes nothing', async () => {
+    const { order, price } = await working('100');
+    const before = await account();
+    expect(before).toMatchObject({ reserved: price.times(100).toFixed(), open: [['AAPL', 'buy', '100']] });
+    await rt.reports.process('sim', fillAt(order, 'F0', '40', price));
+    expect(await account()).toMatchObject({ positions: [['AAPL', '40', price.toFixed()]], realizedToday: '-1.25', open: [['AAPL', 'buy', '60']] });
+
+    expect(await rt.reports.process('sim', bust(order, 'F0'))).toBe('applied');
+    expect(await account()).toEqual(before);
+    expect(await rt.reports.process('sim', bust(order, 'F0'))).toBe('duplicate');
+    expect(await rt.reports.process('sim', bust(order, 'F0', 'another-message'))).toBe('duplicate');
+    expect(await account()).toEqual(before);
+    expect((await rt.ctx.store.findOrder(order.id))!.status).toBe('acked');
+  });
+
+  it('given a fill, when it is corrected, then the account counts the corrected trade instead', async () => {
+    const { order, price } = await working('100');
+    await rt.reports.process('sim', fillAt(order, 'F0', '40', price));
+    const corrected = price.minus('0.5');
+    expect(await rt.reports.process('sim', correct(order, 'F0', '30', corrected.toFixed(), 'C-1'))).toBe('applied');
+    const now = await account();
+    expect(now).toMatchObject({
+      cash: new D(100_000).minus(corrected.times(30)).minus('1.25').toFixed(),
+      reserved: price.times(70).toFixed(),
+      positions: [['AAPL', '30', corrected.toFixed()]],
+      open: [['AAPL', 'buy', '70']],
+    });
+    expect(await rt.reports.process('sim', correct(order, 'F0', '30', corrected.toFixed(), 'C-1'))).toBe('duplicate');
+    expect(await account()).toEqual(now);
+  });
+
+  it('given a fill that predates the fill ledger, when it is busted, then the order is adjusted and the account is reported for a hand adjustment', async () => {
+    const { order, price } = await working('100');
+    await rt.reports.process('sim', fillAt(order, 'F0', '40', price));
+    const accounts = { ...rt.ctx.store.accounts, fillSettled: async () => false };
+    const reports = new ExecutionReportProcessor({ ...rt.ctx, store: { ...rt.ctx.store, accounts } });
+    expect(await reports.process('sim', bust(order, 'F0'))).toBe('applied');
+    expect(rt.app.anomalies).toContain('adjustment_of_unsettled_fill');
+    expect((await rt.ctx.store.findOrder(order.id))!.filledQuantity.toFixed()).toBe('0');
   });
 });

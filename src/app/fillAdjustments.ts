@@ -3,6 +3,10 @@
  * found by (venue, venue fill id) among what this order recorded, so the domain can take back
  * exactly what was added. A message already applied (by its own id) or a fill already busted
  * is a duplicate; an adjustment of a fill this order never recorded is ignored and reported.
+ * The account follows in the same commit (accounts/settlement.ts): the fill's cash, position,
+ * realized P&L and reservation are undone or replaced. A fill settled before the fill ledger
+ * existed cannot be undone exactly: the order is adjusted, the account is not, and it is
+ * reported so that someone adjusts the account by hand.
  */
 import type { OrderCommand } from '../domain/order/decide.ts';
 import type { Order } from '../domain/order/order.ts';
@@ -22,6 +26,11 @@ export async function adjustmentCommand(ctx: OrderContext, venue: string, order:
     return 'ignored';
   }
   if (recorded.busted) return 'duplicate';
+  if (ctx.risk && !(await ctx.store.accounts.fillSettled(venue, report.venueFillId))) {
+    ctx.telemetry.anomaly('adjustment_of_unsettled_fill');
+    ctx.log.error({ venue, orderId: order.id, traderId: order.traderId, venueFillId: report.venueFillId, kind: report.kind },
+      'a bust or correction names a fill that predates the fill ledger: the order is adjusted, its account is not; adjust the account by hand');
+  }
   const { adjustmentId } = report;
   return report.kind === 'fill_busted'
     ? { kind: 'record_bust', fill: recorded.fill, adjustmentId }

@@ -25,13 +25,35 @@ export interface AccountEffect {
   readonly openingCash: Dec;
   /** New orders: what to reserve. */
   readonly reserve: { readonly quantity: Dec; readonly unitPrice: Dec | null; readonly cash: Dec; readonly positionQuantity: Dec } | null;
-  /** Fills to convert: reservation released, cash and position moved, P&L realized. */
-  readonly fills: readonly { readonly quantity: Dec; readonly price: Dec; readonly commission: Dec }[];
+  /** Fills to convert: reservation released, cash and position moved, P&L realized; each recorded by its id. */
+  readonly fills: readonly SettledFill[];
+  /**
+   * Busts and corrections of fills settled earlier, applied after `fills`: each undoes exactly what
+   * its fill did to cash, position, realized P&L and (while the order works) the reservation; a
+   * correction then settles the corrected values in the fill's place. A fill never settled into
+   * the account (before the ledger existed) is left alone.
+   */
+  readonly adjustments?: readonly SettlementAdjustment[];
   /** The order is done (filled, cancelled, rejected, expired): release what is still reserved. */
   readonly releaseRest: boolean;
   /** UTC date (YYYY-MM-DD) the fills count toward for realized P&L today. */
   readonly tradingDay: string;
   readonly at: Date;
+}
+
+export interface SettledFill {
+  readonly venue: string;
+  readonly venueFillId: string;
+  readonly quantity: Dec;
+  readonly price: Dec;
+  readonly commission: Dec;
+}
+
+export interface SettlementAdjustment {
+  readonly venue: string;
+  readonly venueFillId: string;
+  /** The corrected quantity and price; null for a bust. */
+  readonly replacement: { readonly quantity: Dec; readonly price: Dec } | null;
 }
 
 /** The store refused a reservation against the rows it holds locked. */
@@ -97,6 +119,8 @@ export interface AccountStore {
   listSettings(): Promise<Array<{ key: string; value: unknown }>>;
   /** Traders with an account row, for firm-wide stream events. */
   listTraders(): Promise<string[]>;
+  /** Whether the fill moved its trader's account through the fill ledger (so a bust or correction can undo it). */
+  fillSettled(venue: string, venueFillId: string): Promise<boolean>;
 
   /** Adds the instruments not listed yet; changes none. */
   seedInstruments(instruments: readonly Instrument[], at: Date): Promise<void>;

@@ -10,24 +10,43 @@
  * - accounts.reserved is always the sum of the working orders' reservations.cash_remaining, and
  *   positions.sell_reserved the sum of their position_remaining: a fill releases at most what
  *   its order still holds; a finished order releases the rest and its reservation row goes.
+ * - Every fill writes its row in the fill ledger (fillSettlements.ts): the position just before
+ *   it and what it released. A bust or correction restates the position from that checkpoint
+ *   through every later fill (domain/risk/positions.ts), moves cash by the difference, and gives
+ *   the order's reservation back what the fill took while the order still works. Duplicates are
+ *   refused by the adjustment's own id (fill_adjustments) in this same transaction.
  */
 import type { Transaction } from 'kysely';
 import { D, decimalText, fromText, ZERO, type Dec } from '../../domain/money.ts';
-import { applyFill } from '../../domain/risk/positions.ts';
-import { RiskRefused, type AccountEffect } from '../../ports/accounts.ts';
+import type { Side } from '../../domain/order/order.ts';
+import { applyMovement, cashMovement, restateAfterAdjustment, type Movement, type PositionBook } from '../../domain/risk/positions.ts';
+import { RiskRefused, type AccountEffect, type SettlementAdjustment } from '../../ports/accounts.ts';
+import { StoreConflict } from '../../ports/store.ts';
+import { loadLedgers, positionKey, writeLedgers, type SettlementRow } from './fillSettlements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
 
 interface MutableAccount { cash: Dec; reserved: Dec; touched: boolean }
-interface MutablePosition { quantity: Dec; averagePrice: Dec; sellReserved: Dec; realizedPnl: Dec; pnlDay: string; touched: boolean }
+interface MutablePosition {
+  quantity: Dec; averagePrice: Dec; sellReserved: Dec; realizedPnl: Dec; pnlDay: string; lastMovement: number; touched: boolean;
+}
 interface MutableReservation {
   traderId: string; symbol: string; side: 'buy' | 'sell'; unitPrice: Dec | null; remainingQuantity: Dec;
   cash: Dec; position: Dec; stored: boolean; touched: boolean; done: boolean; createdAt: Date;
 }
 
+interface Batch {
+  readonly accounts: Map<string, MutableAccount>;
+  readonly positions: Map<string, MutablePosition>;
+  readonly reservations: Map<string, MutableReservation>;
+  /** Per position, the ledger rows from the earliest adjusted one on, then this batch's new ones. */
+  readonly ledgers: Map<string, SettlementRow[]>;
+  readonly added: SettlementRow[];
+  readonly halted: Set<string>;
+}
+
 const unique = <T>(values: T[]) => [...new Set(values)];
-const positionKey = (traderId: string, symbol: string) => JSON.stringify([traderId, symbol]);
 
 export async function applyAccountEffects(db: Tx, effects: readonly AccountEffect[], lock: boolean): Promise<void> {
   if (effects.length === 0) return;
@@ -49,7 +68,8 @@ export async function applyAccountEffects(db: Tx, effects: readonly AccountEffec
   for (const row of accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });
 
   const positions = new Map<string, MutablePosition>();
-  const needsPositions = effects.some((e) => e.fills.length > 0 || e.side === 'sell');
+  const adjustments = effects.flatMap((e) => e.adjustments ?? []);
+  const needsPositions = adjustments.length > 0 || effects.some((e) => e.fills.length > 0 || e.side === 'sell');
   if (needsPositions) {
     const rows = await db.selectFrom('positions').selectAll()
       .where('trader_id', 'in', traders).where('symbol', 'in', unique(effects.map((e) => e.symbol)))
@@ -57,7 +77,8 @@ export async function applyAccountEffects(db: Tx, effects: readonly AccountEffec
     for (const row of rows) {
       positions.set(positionKey(row.trader_id, row.symbol), {
         quantity: fromText(String(row.quantity)), averagePrice: fromText(String(row.average_price)),
-        sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day, touched: false,
+        sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day,
+        lastMovement: Number(row.last_movement), touched: false,
       });
     }
   }
@@ -76,8 +97,10 @@ export async function applyAccountEffects(db: Tx, effects: readonly AccountEffec
   }
 
   const halted = await haltedScopes(db, effects.some((e) => e.reserve !== null) ? traders : []);
-  for (const effect of effects) apply(effect, accounts, positions, reservations, halted);
-  await write(db, effects, accounts, positions, reservations);
+  const batch: Batch = { accounts, positions, reservations, ledgers: await loadLedgers(db, adjustments, lock), added: [], halted };
+  for (const effect of effects) apply(effect, batch);
+  await write(db, effects, batch);
+  await writeLedgers(db, batch.added, batch.ledgers);
 }
 
 async function haltedScopes(db: Tx, traders: string[]): Promise<Set<string>> {
@@ -87,19 +110,14 @@ async function haltedScopes(db: Tx, traders: string[]): Promise<Set<string>> {
   return new Set(rows.filter((row) => JSON.parse(row.value) === 'halted').map((row) => row.key.slice('state:'.length)));
 }
 
-function apply(
-  effect: AccountEffect,
-  accounts: Map<string, MutableAccount>,
-  positions: Map<string, MutablePosition>,
-  reservations: Map<string, MutableReservation>,
-  halted: Set<string>,
-): void {
+function apply(effect: AccountEffect, batch: Batch): void {
+  const { accounts, positions, reservations, halted } = batch;
   const account = accounts.get(effect.traderId)!;
   const key = positionKey(effect.traderId, effect.symbol);
   const position = () => {
     let p = positions.get(key);
     if (!p) {
-      p = { quantity: ZERO, averagePrice: ZERO, sellReserved: ZERO, realizedPnl: ZERO, pnlDay: effect.tradingDay, touched: false };
+      p = { quantity: ZERO, averagePrice: ZERO, sellReserved: ZERO, realizedPnl: ZERO, pnlDay: effect.tradingDay, lastMovement: 0, touched: false };
       positions.set(key, p);
     }
     return p;
@@ -134,33 +152,21 @@ function apply(
   const reservation = reservations.get(effect.orderId);
   for (const fill of effect.fills) {
     const p = position();
-    if (p.pnlDay !== effect.tradingDay) {
-      p.realizedPnl = ZERO;
-      p.pnlDay = effect.tradingDay;
-    }
-    const applied = applyFill(p, effect.side, fill.quantity, fill.price, fill.commission);
-    p.quantity = applied.position.quantity;
-    p.averagePrice = applied.position.averagePrice;
-    p.realizedPnl = p.realizedPnl.plus(applied.realized);
-    p.touched = true;
-    const notional = fill.quantity.times(fill.price);
-    if (effect.side === 'buy') {
-      const held = reservation?.unitPrice ? D.min(fill.quantity.times(reservation.unitPrice), reservation.cash) : ZERO;
-      account.reserved = account.reserved.minus(held);
-      account.cash = account.cash.minus(notional).minus(fill.commission);
-      if (reservation) reservation.cash = reservation.cash.minus(held);
-    } else {
-      const held = reservation ? D.min(fill.quantity, reservation.position) : ZERO;
-      p.sellReserved = p.sellReserved.minus(held);
-      account.cash = account.cash.plus(notional).minus(fill.commission);
-      if (reservation) reservation.position = reservation.position.minus(held);
-    }
+    const movement: Movement = { side: effect.side, quantity: fill.quantity, price: fill.price, commission: fill.commission, tradingDay: effect.tradingDay };
+    const before = bookOf(p);
+    setBook(p, applyMovement(before, movement));
+    account.cash = account.cash.plus(cashMovement(movement));
     account.touched = true;
-    if (reservation) {
-      reservation.remainingQuantity = reservation.remainingQuantity.minus(fill.quantity);
-      reservation.touched = true;
-    }
+    const released = release(effect.side, fill.quantity, account, p, reservation);
+    const row: SettlementRow = {
+      traderId: effect.traderId, symbol: effect.symbol, ordinal: ++p.lastMovement, venue: fill.venue, venueFillId: fill.venueFillId,
+      orderId: effect.orderId, movement, before, releasedCash: released.cash, releasedPosition: released.position, busted: false, stored: false, dirty: false,
+    };
+    batch.added.push(row);
+    batch.ledgers.set(key, [...(batch.ledgers.get(key) ?? []), row]);
   }
+
+  for (const adjustment of effect.adjustments ?? []) adjust(effect, adjustment, batch.ledgers.get(key) ?? [], account, position(), reservation);
 
   if (effect.releaseRest && reservation && !reservation.done) {
     account.reserved = account.reserved.minus(reservation.cash);
@@ -170,18 +176,86 @@ function apply(
       p.sellReserved = p.sellReserved.minus(reservation.position);
       p.touched = true;
     }
+    reservation.cash = ZERO;
+    reservation.position = ZERO;
     reservation.done = true;
     reservation.touched = true;
   }
 }
 
-async function write(
-  db: Tx,
-  effects: readonly AccountEffect[],
-  accounts: Map<string, MutableAccount>,
-  positions: Map<string, MutablePosition>,
-  reservations: Map<string, MutableReservation>,
-): Promise<void> {
+const bookOf = (p: MutablePosition): PositionBook => ({ quantity: p.quantity, averagePrice: p.averagePrice, realizedPnl: p.realizedPnl, pnlDay: p.pnlDay });
+
+function setBook(p: MutablePosition, book: PositionBook): void {
+  p.quantity = book.quantity;
+  p.averagePrice = book.averagePrice;
+  p.realizedPnl = book.realizedPnl;
+  p.pnlDay = book.pnlDay;
+  p.touched = true;
+}
+
+/** A fill's share of its order's reservation, released: at most what the order still holds. */
+function release(side: Side, quantity: Dec, account: MutableAccount, p: MutablePosition, reservation: MutableReservation | undefined) {
+  if (!reservation || reservation.done) return { cash: ZERO, position: ZERO };
+  const cash = side === 'buy' && reservation.unitPrice ? D.min(quantity.times(reservation.unitPrice), reservation.cash) : ZERO;
+  const position = side === 'sell' ? D.min(quantity, reservation.position) : ZERO;
+  account.reserved = account.reserved.minus(cash);
+  reservation.cash = reservation.cash.minus(cash);
+  p.sellReserved = p.sellReserved.minus(position);
+  reservation.position = reservation.position.minus(position);
+  reservation.remainingQuantity = reservation.remainingQuantity.minus(quantity);
+  reservation.touched = true;
+  return { cash, position };
+}
+
+/**
+ * A bust or correction of a settled fill: the position restated from the fill's checkpoint,
+ * cash moved by the difference, and, while the order still works, its reservation given back
+ * what the fill took (and, for a correction, what the corrected fill takes, taken again).
+ * A fill absent from the ledger was never settled through it: there is nothing of it to undo.
+ */
+function adjust(
+  effect: AccountEffect, adjustment: SettlementAdjustment, ledger: SettlementRow[],
+  account: MutableAccount, p: MutablePosition, reservation: MutableReservation | undefined,
+): void {
+  const index = ledger.findIndex((s) => s.venue === adjustment.venue && s.venueFillId === adjustment.venueFillId);
+  if (index < 0) return;
+  const target = ledger[index]!;
+  // A bust replayed under another message id: a duplicate, refused like a replayed message id.
+  if (target.busted) throw new StoreConflict('venue_fill_id', `fill ${adjustment.venueFillId} of ${adjustment.venue} is busted already`);
+  if (target.orderId !== effect.orderId) {
+    throw new Error(`fill ${adjustment.venueFillId} of ${adjustment.venue} belongs to order ${target.orderId}, not ${effect.orderId}`);
+  }
+  const standing = ledger.slice(index).filter((s) => !s.busted);
+  const replacement = adjustment.replacement ? { ...target.movement, ...adjustment.replacement } : null;
+  const restated = restateAfterAdjustment(standing, replacement);
+  setBook(p, restated.book);
+  restated.later.forEach((entry, i) => {
+    standing[i + 1]!.before = entry.before;
+    standing[i + 1]!.dirty = true;
+  });
+  account.cash = account.cash.plus(restated.cash);
+  account.touched = true;
+
+  if (reservation && !reservation.done) {
+    account.reserved = account.reserved.plus(target.releasedCash);
+    reservation.cash = reservation.cash.plus(target.releasedCash);
+    p.sellReserved = p.sellReserved.plus(target.releasedPosition);
+    reservation.position = reservation.position.plus(target.releasedPosition);
+    reservation.remainingQuantity = reservation.remainingQuantity.plus(target.movement.quantity);
+    reservation.touched = true;
+  }
+  if (replacement) {
+    const released = release(effect.side, replacement.quantity, account, p, reservation);
+    target.movement = replacement;
+    target.releasedCash = released.cash;
+    target.releasedPosition = released.position;
+  } else {
+    target.busted = true;
+  }
+  target.dirty = true;
+}
+
+async function write(db: Tx, effects: readonly AccountEffect[], { accounts, positions, reservations }: Batch): Promise<void> {
   const at = effects[effects.length - 1]!.at.toISOString();
   for (const [traderId, a] of accounts) {
     if (!a.touched) continue;
@@ -191,13 +265,14 @@ async function write(
     const [traderId, symbol] = JSON.parse(key) as [string, string];
     return {
       trader_id: traderId, symbol, quantity: decimalText(p.quantity), average_price: decimalText(p.averagePrice),
-      sell_reserved: decimalText(p.sellReserved), realized_pnl: decimalText(p.realizedPnl), pnl_day: p.pnlDay, updated_at: at,
+      sell_reserved: decimalText(p.sellReserved), realized_pnl: decimalText(p.realizedPnl), pnl_day: p.pnlDay, last_movement: p.lastMovement, updated_at: at,
     };
   });
   if (positionRows.length > 0) {
     await db.insertInto('positions').values(positionRows).onConflict((conflict) => conflict.columns(['trader_id', 'symbol']).doUpdateSet((eb) => ({
       quantity: eb.ref('excluded.quantity'), average_price: eb.ref('excluded.average_price'), sell_reserved: eb.ref('excluded.sell_reserved'),
-      realized_pnl: eb.ref('excluded.realized_pnl'), pnl_day: eb.ref('excluded.pnl_day'), updated_at: eb.ref('excluded.updated_at'),
+      realized_pnl: eb.ref('excluded.realized_pnl'), pnl_day: eb.ref('excluded.pnl_day'), last_movement: eb.ref('excluded.last_movement'),
+      updated_at: eb.ref('excluded.updated_at'),
     }))).execute();
   }
 

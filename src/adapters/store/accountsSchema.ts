@@ -1,5 +1,6 @@
 /**
- * The accounts and risk tables as Kysely sees them (0003_accounts_risk in both dialects).
+ * The accounts and risk tables as Kysely sees them (0003_accounts_risk and 0006_fill_settlements
+ * in both dialects).
  * Decimals are exact text in and out, like the order tables; timestamps ISO 8601 text.
  */
 import type { Side } from '../../domain/order/order.ts';
@@ -30,7 +31,31 @@ export interface PositionsTable {
   sell_reserved: string;
   realized_pnl: string;
   pnl_day: string;
+  /** The ordinal of the last fill settled into this position (fill_settlements). */
+  last_movement: number;
   updated_at: Timestamp;
+}
+
+/** What one fill did to its trader's account; see 0006_fill_settlements. */
+export interface FillSettlementsTable {
+  trader_id: string;
+  symbol: string;
+  ordinal: number;
+  venue: string;
+  venue_fill_id: string;
+  order_id: string;
+  side: Side;
+  quantity: string;
+  price: string;
+  commission: string;
+  trading_day: string;
+  released_cash: string;
+  released_position: string;
+  before_quantity: string;
+  before_average_price: string;
+  before_realized_pnl: string;
+  before_pnl_day: string;
+  busted: number;
 }
 
 export interface ReservationsTable {
@@ -58,4 +83,5 @@ export interface AccountTables {
   positions: PositionsTable;
   reservations: ReservationsTable;
   risk_settings: RiskSettingsTable;
+  fill_settlements: FillSettlementsTable;
 }

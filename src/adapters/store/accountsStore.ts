@@ -79,6 +79,8 @@ export function createAccountStore(db: Db, lock: boolean, run: <T>(work: () => P
     listSettings: () => run(async () =>
       (await db.selectFrom('risk_settings').select(['key', 'value']).execute()).map((row) => ({ key: row.key, value: JSON.parse(row.value) as unknown }))),
     listTraders: () => run(async () => (await db.selectFrom('accounts').select('trader_id').orderBy('trader_id').execute()).map((r) => r.trader_id)),
+    fillSettled: (venue, venueFillId) => run(async () => (await db.selectFrom('fill_settlements').select('ordinal')
+      .where('venue', '=', venue).where('venue_fill_id', '=', venueFillId).executeTakeFirst()) !== undefined),
 
     seedInstruments: (instruments, at) => run(async () => {
       if (instruments.length === 0) return;
