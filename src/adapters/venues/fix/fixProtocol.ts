@@ -58,6 +58,8 @@ export const Tag = {
   SessionRejectReason: 373,
   BusinessRejectReason: 380,
   CxlRejResponseTo: 434,
+  Username: 553,
+  Password: 554,
   OrdStatusReqID: 790,
 } as const;
 

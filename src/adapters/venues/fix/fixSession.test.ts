@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualTime } from '../sim/manualTime.ts';
 import { encodeMessage, FixFrameReader, type FixField, type FixMessage } from './fixCodec.ts';
 import { fixTimestamp } from './fixProtocol.ts';
-import { FixSession, type SessionLink } from './fixSession.ts';
+import { FixSession, type SessionConfig, type SessionLink } from './fixSession.ts';
 import { FileSessionStore, MemorySessionStore, type SessionStore } from './sessionStore.ts';
 
 const HEARTBEAT_SECONDS = 30;
@@ -55,12 +55,14 @@ describe('FIX session', () => {
   let session: FixSession;
   let peer: Counterparty;
 
-  const newSession = (sessionStore: SessionStore) =>
-    new FixSession({ senderCompId: 'ORDERGATE', targetCompId: 'EXECUTOR', heartbeatIntervalSeconds: HEARTBEAT_SECONDS, answerTimeoutMs: 5_000 }, sessionStore, time, {
+  let resets: number;
+  const newSession = (sessionStore: SessionStore, extra: Partial<SessionConfig> = {}) =>
+    new FixSession({ senderCompId: 'ORDERGATE', targetCompId: 'EXECUTOR', heartbeatIntervalSeconds: HEARTBEAT_SECONDS, answerTimeoutMs: 5_000, ...extra }, sessionStore, time, {
       onMessage: (message, possibleDuplicate) => delivered.push({ seqNum: message.get(34), possibleDuplicate }),
       onLoggedOn: () => {},
       onDisconnected: (reason) => disconnects.push(reason),
       onProblem: (text) => problems.push(text),
+      onSequenceReset: () => resets++,
     });
 
   const logOn = (theirSeqNum = 1) => {
@@ -75,6 +77,7 @@ describe('FIX session', () => {
     delivered = [];
     disconnects = [];
     problems = [];
+    resets = 0;
     session = newSession(store);
   });
 
@@ -277,5 +280,43 @@ describe('FIX session', () => {
     logOn(3);
     expect(peer.written[0]?.get(34)).toBe('3');
     rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('given resetSeqNumOnLogon, when a session with old numbers logs on, then its Logon asks for a reset at 1 and both numbers start over', () => {
+    store = new MemorySessionStore({ nextOutgoing: 40, nextIncoming: 30 });
+    store.saveSent({ seqNum: 40, msgType: 'D', sendingTime: fixTimestamp(time.now()), body: [[11, 'order-1']] });
+    session = newSession(store, { resetSeqNumOnLogon: true, logonFields: () => [[553, 'user'], [554, 'pass']] });
+    logOn(1);
+    expect(peer.written[0]?.fields).toEqual(expect.arrayContaining([[35, 'A'], [34, '1'], [141, 'Y'], [553, 'user'], [554, 'pass']]));
+    expect(session.isLoggedOn()).toBe(true);
+    expect(store.sequenceNumbers()).toMatchObject({ nextOutgoing: 2, nextIncoming: 2 });
+    expect(resets).toBe(1);
+    expect(store.archivedSent().map((message) => message.seqNum)).toEqual([40]);
+    session.received(peer.frame('2', 2, [[7, '1'], [16, '0']]));
+    expect(peer.written.filter((message) => message.msgType === 'D')).toEqual([]);
+  });
+
+  it('given a Logon with ResetSeqNumFlag from the counterparty during a session, then our numbers start over too and a reset Logon answers it', () => {
+    logOn();
+    session.send('D', [[11, 'order-1']]);
+    session.received(peer.frame('8', 2));
+    session.received(peer.frame('A', 1, [[98, '0'], [108, String(HEARTBEAT_SECONDS)], [141, 'Y']]));
+    expect(peer.last().fields).toEqual(expect.arrayContaining([[35, 'A'], [34, '1'], [141, 'Y']]));
+    expect(store.sequenceNumbers()).toMatchObject({ nextOutgoing: 2, nextIncoming: 2 });
+    expect(resets).toBe(1);
+    session.received(peer.frame('8', 2));
+    expect(delivered.map((d) => d.seqNum)).toEqual(['2', '2']);
+    expect(session.isLoggedOn()).toBe(true);
+  });
+
+  it('given a SequenceReset-GapFill over a range during a resend, then the numbers it covers are skipped and the next message is handed on', () => {
+    logOn();
+    session.received(peer.frame('8', 6));
+    const resent: FixField[] = [[43, 'Y'], [122, fixTimestamp(time.now())]];
+    session.received(peer.frame('4', 2, [[123, 'Y'], [36, '6']], resent));
+    session.received(peer.frame('8', 6, [], resent));
+    session.received(peer.frame('8', 7));
+    expect(delivered.map((d) => d.seqNum)).toEqual(['6', '7']);
+    expect(store.sequenceNumbers().nextIncoming).toBe(8);
   });
 });

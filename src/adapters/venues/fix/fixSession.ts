@@ -7,6 +7,9 @@
  * dropped); nothing is handed on before the Logon answer; every outgoing number is stored
  * before its message is written; a ResendRequest is answered with the stored application
  * messages (PossDupFlag=Y, OrigSendingTime) and SequenceReset-GapFill over everything else.
+ * With `resetSeqNumOnLogon`, every logon starts both numbers over at 1 (ResetSeqNumFlag=Y);
+ * a Logon from the counterparty carrying ResetSeqNumFlag=Y restarts its numbers, and during a
+ * session ours too, answered by our own reset Logon.
  * Time comes only from `timers`, so heartbeat logic is tested by advancing a manual clock.
  */
 import { encodeMessage, FixFrameReader, type FixField, type FixMessage } from './fixCodec.ts';
@@ -20,6 +23,10 @@ export interface SessionConfig {
   readonly heartbeatIntervalSeconds: number;
   /** How long the counterparty has to answer our Logon, Logout or ResendRequest. */
   readonly answerTimeoutMs?: number;
+  /** Every Logon asks both sides to start their numbers over at 1 (ResetSeqNumFlag=Y). */
+  readonly resetSeqNumOnLogon?: boolean;
+  /** Extra Logon fields (Username, Password), read at each logon. */
+  readonly logonFields?: () => readonly FixField[];
 }
 
 /** The connection as the session sees it. */
@@ -35,6 +42,8 @@ export interface SessionEvents {
   onDisconnected(reason: string): void;
   /** Something worth a log line that the session recovered from (garbage, a refused field). */
   onProblem(text: string): void;
+  /** Both numbers started over at 1: earlier sequence numbers no longer name our requests. */
+  onSequenceReset?(): void;
 }
 
 type Phase =
@@ -81,8 +90,22 @@ export class FixSession {
   connected(link: SessionLink): void {
     if (this.#connection) this.#drop('replaced by a new connection');
     this.#connection = { link, reader: new FixFrameReader(), phase: { name: 'awaiting_logon' }, cancelHeartbeat: nothing, cancelInboundWatch: nothing, cancelAnswerWait: nothing };
-    this.#sendAdmin(MsgType.Logon, [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(this.config.heartbeatIntervalSeconds)]]);
+    const reset = this.config.resetSeqNumOnLogon === true;
+    if (reset) this.#resetNumbers();
+    this.#sendLogon(reset);
     this.#awaitAnswer('no Logon answer');
+  }
+
+  #sendLogon(reset: boolean): void {
+    this.#sendAdmin(MsgType.Logon, [
+      [Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(this.config.heartbeatIntervalSeconds)],
+      ...(reset ? [[Tag.ResetSeqNumFlag, 'Y'] as FixField] : []), ...(this.config.logonFields?.() ?? []),
+    ]);
+  }
+
+  #resetNumbers(): void {
+    this.store.reset(this.timers.now());
+    this.events.onSequenceReset?.();
   }
 
   received(chunk: Uint8Array): void {
@@ -132,6 +155,14 @@ export class FixSession {
       return this.#fail(`the first message was ${message.msgType}, not a Logon`);
     }
     if (connection.phase.name === 'active') this.#watchInbound(connection);
+    if (message.msgType === MsgType.Logon && message.get(Tag.ResetSeqNumFlag) === 'Y') {
+      // The counterparty starts its numbers over; asked during a session, ours start over too.
+      if (connection.phase.name === 'active') {
+        this.#resetNumbers();
+        this.#sendLogon(true);
+      }
+      this.store.setNextIncoming(seqNum);
+    }
     if (message.msgType === MsgType.SequenceReset && message.get(Tag.GapFillFlag) !== 'Y') return this.#reset(message);
 
     const expected = this.store.sequenceNumbers().nextIncoming;

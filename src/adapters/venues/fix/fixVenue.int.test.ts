@@ -140,6 +140,30 @@ if (executable) {
       expect(await venue.submit(limitOrder(id))).toMatchObject({ outcome: 'accepted' });
       await eventually(() => expect(of(id)).toHaveLength(1));
     });
+
+    it('given ResetSeqNumFlag on logon and a store that starts at 1, when it logs on, then the executor starts over with it and orders still fill', async () => {
+      const known = uuidv7();
+      await venue.submit(limitOrder(known));
+      // Forty status requests put the executor's expected number far above 1.
+      for (let n = 0; n < 40; n++) await venue.lookup(known);
+      await venue.close();
+      const freshStore = mkdtempSync(join(tmpdir(), 'ordergate-fix-reset-'));
+      const resetting = new FixVenue({
+        host: '127.0.0.1', port: link.port, senderCompId: GATEWAY_COMP_ID, targetCompId: EXECUTOR_COMP_ID,
+        store: freshStore, requestTimeoutMs: 8_000, startWaitMs: 2_000, reconnect: { initialDelayMs: 200, maxDelayMs: 400 }, resetSeqNumOnLogon: true,
+      });
+      resetting.onExecutionReport((report) => reports.push(report));
+      try {
+        await resetting.start();
+        expect(resetting.healthy()).toBe(true);
+        const id = uuidv7();
+        expect(await resetting.submit(limitOrder(id, '3', '12.5'))).toMatchObject({ outcome: 'accepted' });
+        await eventually(() => expect(of(id)).toEqual([expect.objectContaining({ kind: 'fill', clientOrderId: id })]));
+      } finally {
+        await resetting.close();
+        rmSync(freshStore, { recursive: true, force: true });
+      }
+    });
   });
 } else if (process.env.CI === 'true') {
   describe('fix venue against the QuickFIX executor', () => {

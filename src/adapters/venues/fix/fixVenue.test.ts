@@ -12,6 +12,7 @@ import { encodeMessage, FixFrameReader, type FixField, type FixMessage } from '.
 import { fixTimestamp } from './fixProtocol.ts';
 import { FixVenue } from './fixVenue.ts';
 import { MemorySessionStore } from './sessionStore.ts';
+import { Secret } from '../credentials.ts';
 
 type Reply = (msgType: string, body: readonly FixField[], extraHeader?: readonly FixField[]) => void;
 type Script = (message: FixMessage, reply: Reply) => void;
@@ -49,6 +50,8 @@ class ScriptedAcceptor {
       for (const frame of reader.push(chunk)) {
         if (!frame.ok) throw new Error(frame.error);
         this.received.push(frame.message);
+        // A Logon numbered 1 begins a new session (a daily reset): this side starts over too.
+        if (frame.message.msgType === 'A' && frame.message.get(34) === '1') this.#seqNum = 1;
         if (frame.message.msgType === 'A') reply('A', [[98, '0'], [108, '30']]);
         else if (frame.message.msgType === '5') reply('5', []);
         else if (frame.message.msgType !== '0') this.script(frame.message, reply);
@@ -189,5 +192,53 @@ describe('fix venue', () => {
     expect(await venue.submit(limitOrder('order-11'))).toEqual({ outcome: 'rejected', reason: 'venue fix is not connected' });
     await expect(venue.lookup('order-10')).rejects.toThrow('venue fix is not connected');
     expect(acceptor.received.filter((m) => m.msgType === 'D').map((m) => m.get(11))).toEqual(['order-10']);
+  });
+
+  it('given a daily session reset time, when it comes, then the session logs out, logs on again numbered from 1, and says its stream is back', async () => {
+    await venue.close();
+    const store = new MemorySessionStore();
+    venue = new FixVenue({
+      host: '127.0.0.1', port: acceptor.port, senderCompId: 'GATEWAY', targetCompId: 'VENUE', store,
+      timers: time, requestTimeoutMs: 1_000, newRequestId: () => `request-${++requestIds}`,
+      sessionReset: { time: '14:31', timeZone: 'UTC' },
+      logon: { username: new Secret('gateway-user'), password: new Secret('gateway-password') },
+    });
+    let restored = 0;
+    venue.onStreamRestored(() => restored++);
+    venue.onExecutionReport((report) => reports.push(report));
+    acceptor.script = (message, reply) => {
+      if (message.msgType === 'D') reply('8', executionReport(message, '0', '0'));
+    };
+    await venue.start();
+    expect(store.epochStartedAt()).toEqual(time.now());
+    const logons = () => acceptor.received.filter((m) => m.msgType === 'A');
+    expect(logons().at(-1)!.fields).toEqual(expect.arrayContaining([[34, '1'], [553, 'gateway-user'], [554, 'gateway-password']]));
+    expect(await venue.submit(limitOrder('order-12'))).toMatchObject({ outcome: 'accepted' });
+    const before = logons().length;
+
+    time.advance(60_000);
+    await eventually(() => expect(logons()).toHaveLength(before + 1));
+    await eventually(() => expect(venue.healthy()).toBe(true));
+    expect(acceptor.received.some((m) => m.msgType === '5')).toBe(true);
+    expect(logons().at(-1)!.get(34)).toBe('1');
+    expect(store.epochStartedAt()).toEqual(new Date('2026-01-05T14:31:00.000Z'));
+    expect(restored).toBe(1);
+    expect(await venue.submit(limitOrder('order-13'))).toMatchObject({ outcome: 'accepted' });
+    expect(acceptor.received.filter((m) => m.msgType === 'D').at(-1)!.get(34)).toBe('2');
+    // The order sent before the reset is still known: it can be cancelled or looked up.
+    expect(store.archivedSent().map((message) => message.body.find(([tag]) => tag === 11)?.[1])).toEqual(['order-12']);
+  });
+
+  it('given a reset time that passed while the gateway was down, when it starts, then it starts the numbers over before logging on', async () => {
+    await venue.close();
+    const store = new MemorySessionStore({ nextOutgoing: 50, nextIncoming: 60, epochStartedAt: '2026-01-03T14:00:00.000Z' });
+    venue = new FixVenue({
+      host: '127.0.0.1', port: acceptor.port, senderCompId: 'GATEWAY', targetCompId: 'VENUE', store, timers: time,
+      sessionReset: { time: '09:00', timeZone: 'Europe/London' },
+    });
+    await venue.start();
+    expect(acceptor.received.filter((m) => m.msgType === 'A').at(-1)!.get(34)).toBe('1');
+    expect(store.epochStartedAt()).toEqual(time.now());
+    expect(venue.healthy()).toBe(true);
   });
 });

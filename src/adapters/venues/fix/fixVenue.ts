@@ -8,6 +8,11 @@
  * report stream; lookup returns null only when the venue says it has no such order or this
  * session never sent it, and throws when it cannot tell; each fill reaches the stream once per
  * process (the gateway dedupes across restarts by venue fill id).
+ * Sessions: with `resetSeqNumOnLogon` every logon starts both sequence numbers over; with
+ * `sessionReset` the session is ended at that local time each day and a new one logs on with
+ * numbers from 1 (also at start when a reset time passed while the gateway was down). Every
+ * logon after the first tells onStreamRestored listeners, so the gateway reconciles what a
+ * reset or a reconnect may have lost.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,7 +26,9 @@ import { newOrderSingle, orderCancelRequest, orderStatusRequest, portReport, rea
 import { BEGIN_STRING, BusinessRejectReason, CxlRejReason, ExecType, MsgType, OrdRejReason, Tag } from './fixProtocol.ts';
 import { FixSession } from './fixSession.ts';
 import { isUnknownOrderAnswer, OrderLedger } from './orderLedger.ts';
+import { nextReset, previousReset, type DailyReset } from './sessionSchedule.ts';
 import { FileSessionStore, type SessionStore } from './sessionStore.ts';
+import type { Secret } from '../credentials.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { ReportChannel } from '../broker/reportChannel.ts';
 
@@ -43,6 +50,12 @@ export interface FixVenueOptions {
   /** Ids for cancel requests (ClOrdID) and status requests (OrdStatusReqID). */
   readonly newRequestId?: () => string;
   readonly log?: Logger;
+  /** Every logon sends ResetSeqNumFlag=Y: both sides start their numbers over at 1. */
+  readonly resetSeqNumOnLogon?: boolean;
+  /** The daily session: ended at this local time, then begun again with numbers from 1. */
+  readonly sessionReset?: DailyReset;
+  /** Username (553) and Password (554) on the Logon, when the venue wants them. */
+  readonly logon?: { readonly username: Secret | null; readonly password: Secret | null };
 }
 
 type LookupAnswer = { readonly kind: 'status'; readonly execution: FixExecution } | { readonly kind: 'refused'; readonly message: FixMessage };
@@ -67,7 +80,9 @@ export class FixVenue implements Venue {
   readonly #submits = new Map<string, Waiter<SubmitOutcome>>();
   readonly #cancels = new Map<string, Waiter<CancelOutcome>>();
   readonly #lookups = new Map<string, Waiter<LookupAnswer | Error>>();
-  #loggedOnWaiters: (() => void)[] = [];
+  readonly #store: SessionStore;
+  readonly #sessionReset: DailyReset | null;
+  #cancelReset: () => void = () => {};
   #started = false;
 
   constructor(options: FixVenueOptions) {
@@ -80,9 +95,22 @@ export class FixVenue implements Venue {
     const store = typeof options.store === 'string'
       ? new FileSessionStore(join(options.store, `${BEGIN_STRING}-${options.senderCompId}-${options.targetCompId}`))
       : options.store;
+    this.#store = store;
+    this.#sessionReset = options.sessionReset ?? null;
+    // Earlier epochs say which orders were sent; only this epoch's numbers name our requests.
+    for (const sent of store.archivedSent()) this.#ledger.recordSent(sent.seqNum, sent.msgType, sent.body);
+    this.#ledger.forgetRequests();
     for (const sent of store.allSent()) this.#ledger.recordSent(sent.seqNum, sent.msgType, sent.body);
+    const { logon } = options;
     this.#session = new FixSession(
-      { senderCompId: options.senderCompId, targetCompId: options.targetCompId, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds ?? 30 },
+      {
+        senderCompId: options.senderCompId, targetCompId: options.targetCompId, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds ?? 30,
+        resetSeqNumOnLogon: options.resetSeqNumOnLogon ?? false,
+        ...(logon ? { logonFields: () => [
+          ...(logon.username ? [[Tag.Username, logon.username.reveal()] as FixField] : []),
+          ...(logon.password ? [[Tag.Password, logon.password.reveal()] as FixField] : []),
+        ] } : {}),
+      },
       store,
       this.#timers,
       {
@@ -90,6 +118,7 @@ export class FixVenue implements Venue {
         onLoggedOn: () => this.#loggedOn(),
         onDisconnected: (reason) => this.#disconnected(reason),
         onProblem: (text) => this.#log.warn({ venue: this.name }, text),
+        onSequenceReset: () => this.#ledger.forgetRequests(),
       },
     );
     const connection = { host: options.host, port: options.port, ...(options.reconnect ? { reconnect: options.reconnect } : {}) };
@@ -99,20 +128,48 @@ export class FixVenue implements Venue {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    await new Promise<void>((resolve) => {
-      const cancel = this.#timers.schedule(resolve, this.#startWaitMs);
-      this.#loggedOnWaiters.push(() => {
-        cancel();
-        resolve();
-      });
-      this.#initiator.start();
-    });
+    if (this.#sessionReset) {
+      const began = this.#store.epochStartedAt();
+      const due = previousReset(this.#timers.now(), this.#sessionReset);
+      if (began === null || began < due) this.#resetSession(`the session reset of ${due.toISOString()} passed while this session was down`);
+      this.#planReset();
+    }
+    await this.#channel.waitForStart(this.#timers.schedule, this.#startWaitMs, () => this.#initiator.start());
   }
 
   async close(): Promise<void> {
     this.#started = false;
+    this.#cancelReset();
     await this.#initiator.stop();
     this.#abandonRequests('the venue connection was closed');
+  }
+
+  /** The stream (this session) logged on again after a disconnect or a session reset. */
+  onStreamRestored(listener: () => void): () => void {
+    return this.#channel.onStreamRestored(listener);
+  }
+
+  #planReset(): void {
+    const reset = this.#sessionReset!;
+    const at = nextReset(this.#timers.now(), reset);
+    this.#cancelReset = this.#timers.schedule(() => void this.#endOfSession(at), at.getTime() - this.#timers.now().getTime());
+  }
+
+  /** The daily session ends: log out, start the numbers over, log on to the next session. */
+  async #endOfSession(at: Date): Promise<void> {
+    if (!this.#started) return;
+    this.#log.info({ venue: this.name, at: at.toISOString() }, 'FIX daily session reset: logging out, numbers start over at 1');
+    await this.#initiator.stop();
+    if (!this.#started) return;
+    this.#resetSession('daily session reset');
+    this.#initiator.start();
+    this.#planReset();
+  }
+
+  #resetSession(reason: string): void {
+    this.#abandonRequests(`the FIX session was reset: ${reason}`);
+    this.#store.reset(this.#timers.now());
+    this.#ledger.forgetRequests();
   }
 
   healthy(): boolean {
@@ -261,9 +318,7 @@ export class FixVenue implements Venue {
   #loggedOn(): void {
     this.#initiator.loggedOn();
     this.#log.info({ venue: this.name }, 'FIX session logged on');
-    const waiters = this.#loggedOnWaiters;
-    this.#loggedOnWaiters = [];
-    for (const waiter of waiters) waiter();
+    this.#channel.streamLive();
   }
 
   #disconnected(reason: string): void {

@@ -56,6 +56,11 @@ export class OrderLedger {
     return request;
   }
 
+  /** The sequence numbers started over: the old ones name none of our requests any more. */
+  forgetRequests(): void {
+    this.#requests.clear();
+  }
+
   requestAt(seqNum: number): SentRequest | undefined {
     return this.#requests.get(seqNum);
   }

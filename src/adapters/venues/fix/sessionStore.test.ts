@@ -48,4 +48,20 @@ describe('file session store', () => {
     writeFileSync(join(folder, 'sent.jsonl'), `${JSON.stringify(sent(1))}\nnot json\n${JSON.stringify(sent(3))}\n`);
     expect(() => new FileSessionStore(folder)).toThrow();
   });
+
+  it('given a reset, when reopened, then both numbers start at 1 from the reset time, and the earlier messages are archived: listed, never resent', () => {
+    const store = new FileSessionStore(folder);
+    store.saveSent(sent(1));
+    store.saveSent(sent(2));
+    store.setNextIncoming(9);
+    store.reset(new Date('2026-01-05T22:00:00.000Z'));
+    store.saveSent(sent(1));
+
+    const reopened = new FileSessionStore(folder);
+    expect(reopened.sequenceNumbers()).toEqual({ nextOutgoing: 2, nextIncoming: 1, epochStartedAt: '2026-01-05T22:00:00.000Z' });
+    expect(reopened.epochStartedAt()).toEqual(new Date('2026-01-05T22:00:00.000Z'));
+    expect(reopened.allSent().map((message) => message.seqNum)).toEqual([1]);
+    expect(reopened.sentBetween(1, 5).map((message) => message.body)).toEqual([[[11, 'order-1']]]);
+    expect(reopened.archivedSent().map((message) => message.seqNum)).toEqual([1, 2]);
+  });
 });
