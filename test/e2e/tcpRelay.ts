@@ -1,8 +1,9 @@
 /**
  * A TCP relay between a browser and a gateway, for tests of what the page does when the
- * network misbehaves: drop every connection at once, refuse new ones, or refuse only
- * WebSocket upgrades (as some proxies do). It records the request line of every WebSocket
- * upgrade it sees, so a test can check what `since` the page reconnected with.
+ * network misbehaves: drop every connection at once, refuse new ones, refuse only WebSocket
+ * upgrades (as some proxies do), or let the open WebSockets go silent without closing (as a
+ * NAT that forgot them does). It records the request line of every WebSocket upgrade it sees,
+ * so a test can check what `since` the page reconnected with.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -12,6 +13,7 @@ export class TcpRelay {
   mode: RelayMode = 'open';
   readonly upgrades: string[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly webSockets: Array<{ client: Socket; upstream: Socket }> = [];
 
   private constructor(private readonly server: Server, readonly url: string) {}
 
@@ -29,6 +31,16 @@ export class TcpRelay {
   dropAll(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  /** Stops carrying anything over the open WebSockets, in either direction, and closes nothing. */
+  freezeWebSockets(): void {
+    for (const { client, upstream } of this.webSockets.splice(0)) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
   }
 
   async close(): Promise<void> {
@@ -55,6 +67,7 @@ export class TcpRelay {
       upstream.write(first);
       client.pipe(upstream);
       upstream.pipe(client);
+      if (upgrade) this.webSockets.push({ client, upstream });
       const end = () => {
         client.destroy();
         upstream.destroy();

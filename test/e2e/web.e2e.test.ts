@@ -3,8 +3,8 @@
  * gateway, as a trader uses it: place an order and watch it go live and fill, a field's
  * validation error and a risk denial shown in place, a double click placing one order,
  * cancel, one trader never seeing another's orders, and catching up after the live connection
- * drops, or falling back to long polling when WebSockets are refused. The browser reaches the
- * gateway through a relay the test controls, so a drop is a real one.
+ * drops or goes silent, or falling back to long polling when WebSockets are refused. The
+ * browser reaches the gateway through a relay the test controls, so a drop is a real one.
  * Without Chromium the suite skips with a loud line, except under CI=true, where it fails.
  */
 import { existsSync } from 'node:fs';
@@ -212,6 +212,24 @@ describe.skipIf(!haveChromium)('the web page', () => {
     await waitForConnection(page, LIVE_SOCKET);
     expect(relay.upgrades.slice(upgradesBefore).some((line) => /[?&]since=2\b/.test(line))).toBe(true);
     expect(await connection(page).textContent()).toMatch(/seq 6$/);
+  });
+
+  it('replaces a live connection that went silent without closing, and catches up', async () => {
+    const page = await signIn('web-silent');
+    await waitForConnection(page, LIVE_SOCKET);
+    const token = await gw.token('web-silent');
+    const placed = await gw.call('POST', '/api/v1/orders', { token, body: { symbol: 'AAPL', side: 'buy', quantity: '3', type: 'limit', limit_price: '100.00', client_order_id: 'silent-1' } });
+    await waitForStatus(page, 'silent-1', 'acked');
+    const upgradesBefore = relay.upgrades.length;
+
+    relay.freezeWebSockets();
+    await gw.call('POST', `/api/v1/orders/${placed.json.id}/simulate_fill`, { token, body: { fills: [{ fill_price: '100.00', fill_qty: '3' }] } });
+    // What a laptop waking up or a network change tells the page; without it the check runs every 15 s.
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+
+    await waitForStatus(page, 'silent-1', 'filled');
+    expect(relay.upgrades.slice(upgradesBefore).some((line) => /[?&]since=2\b/.test(line))).toBe(true);
+    await waitForConnection(page, LIVE_SOCKET);
   });
 
   it('falls back to long polling when WebSockets are refused, and stays live', async () => {

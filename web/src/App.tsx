@@ -43,7 +43,11 @@ function TraderDesk({ token, onSignOut }: { token: string; onSignOut: (why: stri
   selectedRef.current = selectedId;
 
   useEffect(() => {
-    api.get<{ instruments: Instrument[] }>('/api/v1/instruments').then((r) => setInstruments(r.instruments), () => {});
+    // Reference prices move; the ticket's hint should not show one from long ago.
+    const read = () => api.get<{ instruments: Instrument[] }>('/api/v1/instruments').then((r) => setInstruments(r.instruments), () => {});
+    void read();
+    const every = setInterval(read, 15_000);
+    return () => clearInterval(every);
   }, [api]);
 
   const live = useLiveOrders(api, (events: StreamEvent[]) => {
@@ -83,7 +87,7 @@ function TraderDesk({ token, onSignOut }: { token: string; onSignOut: (why: stri
         <div className="column wide">
           <AccountPanel api={api} version={accountVersion} />
           <OrdersTable api={api} rows={live.rows} loading={live.loading} selectedId={selectedId} onSelect={setSelectedId}
-            hasOlder={live.hasOlder} onLoadOlder={live.loadOlder} />
+            hasOlder={live.hasOlder} onLoadOlder={live.loadOlder} stale={live.feed.kind !== 'live'} />
           {selectedId && <OrderDetailPanel api={api} orderId={selectedId} version={detailVersion} onClose={() => setSelectedId(null)} />}
         </div>
       </main>

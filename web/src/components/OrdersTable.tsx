@@ -17,6 +17,8 @@ interface Props {
   readonly onSelect: (id: string) => void;
   readonly hasOlder: boolean;
   readonly onLoadOlder: () => Promise<void>;
+  /** The stream is not being followed right now: what is shown may be behind. */
+  readonly stale: boolean;
 }
 
 export function OrdersTable(props: Props) {
@@ -57,6 +59,7 @@ export function OrdersTable(props: Props) {
     <section className="panel orders" aria-labelledby="orders-heading">
       <h2 id="orders-heading">Orders</h2>
       {problem && <p className="outcome outcome-error" role="alert">{problem}</p>}
+      {props.stale && !props.loading && <p className="hint stale">Not live right now: statuses may be behind until the page reconnects.</p>}
       <div className="table-scroll">
         <table aria-labelledby="orders-heading">
           <thead>

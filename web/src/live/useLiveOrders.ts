@@ -72,7 +72,7 @@ export function useLiveOrders(api: ApiClient, onApplied: (events: StreamEvent[])
         token: api.token,
         lastSeq: () => viewRef.current.lastSeq,
         onState: (state) => !cancelled && setFeed(state),
-        fetchEvents: (since, waitMs, signal) => api.get<EventPage>(`/api/v1/events?since=${since}&limit=500&wait_ms=${waitMs}`, { signal }),
+        fetchEvents: (since, { waitMs, limit, signal }) => api.get<EventPage>(`/api/v1/events?since=${since}&limit=${limit}&wait_ms=${waitMs}`, { signal }),
         deliver: (events) => {
           const outcome = applyEvents(viewRef.current, events);
           if (outcome.applied.length > 0) {
