@@ -191,19 +191,28 @@ describe.skipIf(!haveChromium)('the web page', () => {
     expect(await connection(bob).textContent()).toMatch(/seq 3$/);
   });
 
-  it('catches up on what it missed after the live connection drops, resuming after the last seq it applied', async () => {
-    const page = await signIn('web-drop');
+  /** A trader's page following the stream live, with one working order whose two events (submitted, acked) it has applied. */
+  async function liveWithWorkingOrder(trader: string, clientOrderId: string) {
+    const page = await signIn(trader);
     await waitForConnection(page, LIVE_SOCKET);
-    const token = await gw.token('web-drop');
-    const placed = await gw.call('POST', '/api/v1/orders', { token, body: { symbol: 'AAPL', side: 'buy', quantity: '10', type: 'limit', limit_price: '100.00', client_order_id: 'drop-1' } });
-    await waitForStatus(page, 'drop-1', 'acked');
+    const token = await gw.token(trader);
+    const placed = await gw.call('POST', '/api/v1/orders', { token, body: { symbol: 'AAPL', side: 'buy', quantity: '10', type: 'limit', limit_price: '100.00', client_order_id: clientOrderId } });
+    await waitForStatus(page, clientOrderId, 'acked');
     expect(await connection(page).textContent()).toMatch(/seq 2$/);
+    return { page, token, orderId: placed.json.id as string };
+  }
+
+  const fillAll = async (token: string, id: string) =>
+    expect((await gw.call('POST', `/api/v1/orders/${id}/simulate_fill`, { token, body: { fills: [{ fill_price: '100.00', fill_qty: '10' }] } })).status).toBe(200);
+
+  it('catches up on what it missed after the live connection drops, resuming after the last seq it applied', async () => {
+    const { page, token, orderId: working } = await liveWithWorkingOrder('web-drop', 'drop-1');
 
     relay.mode = 'down';
     relay.dropAll();
     await waitForConnection(page, /^Reconnecting/);
     const upgradesBefore = relay.upgrades.length;
-    await gw.call('POST', `/api/v1/orders/${placed.json.id}/simulate_fill`, { token, body: { fills: [{ fill_price: '100.00', fill_qty: '10' }] } });
+    await fillAll(token, working);
     await gw.call('POST', '/api/v1/orders', { token, body: { symbol: 'MSFT', side: 'buy', quantity: '1', type: 'market', client_order_id: 'drop-2' } });
     relay.mode = 'open';
 
@@ -215,15 +224,11 @@ describe.skipIf(!haveChromium)('the web page', () => {
   });
 
   it('replaces a live connection that went silent without closing, and catches up', async () => {
-    const page = await signIn('web-silent');
-    await waitForConnection(page, LIVE_SOCKET);
-    const token = await gw.token('web-silent');
-    const placed = await gw.call('POST', '/api/v1/orders', { token, body: { symbol: 'AAPL', side: 'buy', quantity: '3', type: 'limit', limit_price: '100.00', client_order_id: 'silent-1' } });
-    await waitForStatus(page, 'silent-1', 'acked');
+    const { page, token, orderId: working } = await liveWithWorkingOrder('web-silent', 'silent-1');
     const upgradesBefore = relay.upgrades.length;
 
     relay.freezeWebSockets();
-    await gw.call('POST', `/api/v1/orders/${placed.json.id}/simulate_fill`, { token, body: { fills: [{ fill_price: '100.00', fill_qty: '3' }] } });
+    await fillAll(token, working);
     // What a laptop waking up or a network change tells the page; without it the check runs every 15 s.
     await page.evaluate(() => window.dispatchEvent(new Event('online')));
 
