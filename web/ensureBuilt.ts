@@ -36,7 +36,12 @@ export async function ensureWebBuilt(log: (line: string) => void = (line) => pro
   try {
     await run(process.execPath, [viteBin, 'build', WEB, '--outDir', staging, '--emptyOutDir', '--logLevel', 'warn']);
     rmSync(DIST, { recursive: true, force: true });
-    renameSync(staging, DIST);
+    try {
+      renameSync(staging, DIST);
+    } catch (error) {
+      // Another start built the same sources at the same time and put its build there first.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

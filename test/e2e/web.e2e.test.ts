@@ -24,7 +24,8 @@ if (!haveChromium) {
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const LIVE_SOCKET = /^Live \(WebSocket\)/;
 
-describe.skipIf(!haveChromium)('the web page', () => {
+// A browser and a gateway share two cores with the rest of the suite: allow each case time.
+describe.skipIf(!haveChromium)('the web page', { timeout: 60_000 }, () => {
   let gw: TestGateway;
   let relay: TcpRelay;
   let browser: Browser;
