@@ -2,6 +2,7 @@
  * The composition root: the one place that chooses adapters and wires them into the ports.
  * `npm start` runs this file; tests call startGateway() with their own configuration.
  */
+import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ export interface Gateway {
   readonly sim: SimulatedExchange;
   readonly jwtSecret: string;
   readonly risk: { readonly gate: RiskGate; readonly controls: RiskControls };
+  /** The HTTP server, for tests that enumerate its routes (the authorization matrix). */
+  readonly http: FastifyInstance;
   stop(): Promise<void>;
 }
 
@@ -149,6 +152,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     sim,
     jwtSecret,
     risk: { gate: risk, controls },
+    http: server,
     async stop() {
       clearInterval(sweeper);
       clearInterval(riskRefresh);
