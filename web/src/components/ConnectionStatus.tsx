@@ -3,9 +3,10 @@ import type { FeedState } from '../live/eventFeed.ts';
 
 export function ConnectionStatus({ feed, lastSeq }: { feed: FeedState; lastSeq: number }) {
   return (
-    <p className={`connection connection-${feed.kind}`} role="status" aria-live="polite">
+    <p className={`connection connection-${feed.kind}`}>
       <span className="dot" aria-hidden="true" />
-      {describe(feed)} · seq {lastSeq}
+      {/* Only the state is announced; the seq changes with every event. */}
+      <span role="status">{describe(feed)}</span> · seq {lastSeq}
     </p>
   );
 }

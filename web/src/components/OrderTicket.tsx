@@ -9,7 +9,7 @@
  * the click after that places a new order. A submit that got no answer keeps its key, so
  * pressing again is safe whatever happened to the first.
  */
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, NoAnswer, newIdempotencyKey, type ApiClient } from '../api/client.ts';
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE, type Instrument, type Order, type OrderType, type Side, type TimeInForce } from '../api/types.ts';
 import { decimalInput, formatDecimal } from '../format.ts';
@@ -78,6 +78,12 @@ export function OrderTicket(props: { api: ApiClient; instruments: Instrument[]; 
   const keyed = useRef<{ key: string; body: string } | null>(null);
 
   const set = <K extends keyof Draft>(name: K, value: Draft[K]) => setDraft((d) => ({ ...d, [name]: value }));
+
+  // After a refusal, the first field to fix gets the focus, so a keyboard user lands on it.
+  useEffect(() => {
+    const first = FIELDS.find((field) => outcome?.fields[field]);
+    if (first) document.getElementById(`${id}-${first}`)?.focus();
+  }, [outcome, id]);
   const instrument = props.instruments.find((i) => i.symbol === draft.symbol.trim());
 
   async function submit(event: FormEvent) {
