@@ -2,6 +2,10 @@
  * Configuration from environment variables (API.md "Configuration"). An invalid value stops
  * the start with one line naming the variable and what it accepts.
  */
+import { loadAlpacaConnection } from './adapters/venues/alpaca/alpacaConfig.ts';
+import type { BrokerEnvironment } from './adapters/venues/brokerVenues.ts';
+import { parseEncryptionKey, type EncryptionKey } from './adapters/venues/credentials.ts';
+import { loadZerodhaConnection } from './adapters/venues/zerodha/zerodhaConfig.ts';
 import { loadExecutionConfig, type ExecutionConfig } from './executionConfig.ts';
 
 export interface SimConfig {
@@ -37,6 +41,10 @@ export interface Config {
   readonly sim: SimConfig;
   /** Retries, leases, venue guards, reconciliation, the simulated exchange's front and faults. */
   readonly execution: ExecutionConfig;
+  /** Seals venue credentials at rest (ORDERGATE_CREDENTIALS_KEY); null: a development key in the data folder. */
+  readonly credentialsKey: EncryptionKey | null;
+  /** Broker credentials and URLs from environment variables, for venues with none stored. */
+  readonly brokers: BrokerEnvironment;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +112,17 @@ function busNamespace(env: Env): string {
   return raw;
 }
 
+function credentialsKey(env: Env): EncryptionKey | null {
+  const raw = text(env, 'ORDERGATE_CREDENTIALS_KEY');
+  if (raw === null) return null;
+  try {
+    return parseEncryptionKey(raw);
+  } catch {
+    // The message never repeats the value: it is a secret even when malformed.
+    throw new ConfigError('ORDERGATE_CREDENTIALS_KEY must be 32 random bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`');
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const demoCash = text(env, 'ORDERGATE_DEMO_CASH') ?? '1000000';
   if (!/^[0-9]{1,15}(\.[0-9]{1,2})?$/.test(demoCash)) {
@@ -138,6 +157,8 @@ export function loadConfig(env: Env = process.env): Config {
     execution: loadExecutionConfig(env, (message) => {
       throw new ConfigError(message);
     }),
+    credentialsKey: credentialsKey(env),
+    brokers: { alpaca: loadAlpacaConnection(env), zerodha: loadZerodhaConnection(env) },
     sim: {
       seed: integer(env, 'ORDERGATE_SIM_SEED', 42, 0, 2 ** 31 - 1),
       tickIntervalMs: integer(env, 'ORDERGATE_SIM_TICK_MS', 1000, 0, 3_600_000),

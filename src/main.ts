@@ -28,7 +28,7 @@ import { registerExecutionMetrics } from './adapters/metrics/executionMetrics.ts
 import { prometheusTelemetry } from './adapters/metrics/prometheus.ts';
 import { openStore } from './adapters/store/openStore.ts';
 import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
-import { buildVenue, describeBuiltInSim, guardOptionsFor, type AnyVenue } from './adapters/venues/venueFactory.ts';
+import { describeBuiltInSim, guardOptionsFor, openVault, openVenues, venueAdministration } from './adapters/venues/venueFactory.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Authenticator, signToken } from './http/auth.ts';
 import { IdempotencyGuard } from './http/idempotency.ts';
@@ -172,16 +172,26 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   };
 }
 
-/** The venues of the stored configurations, each behind its guard, and the routing registry over them. */
+/**
+ * The venues of the stored configurations (credentials from the vault), each behind its guard,
+ * and the routing registry over them, which also carries the admin API's venue administration.
+ */
 async function connectVenues(config: Config, store: OrderStore, sim: SimulatedExchange, logger: Logger) {
   await describeBuiltInSim(store.execution, config.execution, systemClock.now());
   const configs = await store.execution.listVenueConfigs();
-  const raw = configs.flatMap((c): AnyVenue[] => [buildVenue(c, sim, logger)].filter((v): v is AnyVenue => v !== null));
-  for (const venue of raw) if (venue !== sim) await venue.start();
+  const vault = openVault(store.credentials, config.credentialsKey, config.dataDir, systemClock, () => uuidv7(), logger);
+  const raw = await openVenues(configs, {
+    localSim: sim, log: logger, vault, environment: config.brokers, dataDir: config.dataDir,
+    workingOrderIds: async (venue) => (await store.listWorkingOrders(venue)).map((order) => order.id),
+  });
+  // Brokers connect in parallel: each waits (bounded) for its stream or session before returning.
+  await Promise.all(raw.filter((venue) => venue !== sim).map((venue) => venue.start()));
   const byName = new Map(raw.map((venue) => [venue.name, venue]));
   const guards = new VenueGuards((name) => byName.get(name), (name) => guardOptionsFor(configs.find((c) => c.name === name), config.execution),
     systemClock, systemSchedule);
-  const venues = new RoutingVenues('sim', raw.map((venue) => guards.get(venue.name)!.venue), store.execution, systemClock, logger);
+  const kindOf = async (name: string) => (await store.execution.listVenueConfigs()).find((c) => c.name === name)?.kind ?? null;
+  const venues = new RoutingVenues('sim', raw.map((venue) => guards.get(venue.name)!.venue), store.execution, systemClock, logger, undefined,
+    venueAdministration(vault, kindOf));
   await venues.refresh();
   return { raw, guards, venues };
 }

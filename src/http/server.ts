@@ -14,6 +14,7 @@ import { StoreUnavailable } from '../ports/store.ts';
 import { ApiProblem, problemBody, validationProblem, type FieldProblem } from './problems.ts';
 import type { HttpDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { postbackRoutes } from './routes/postbacks.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -67,6 +68,7 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
   await app.register(opsRoutes(deps));
   await app.register(orderRoutes(deps));
   await app.register(adminRoutes(deps));
+  await app.register(postbackRoutes(deps));
   await app.register(eventRoutes(deps));
   await app.register(websocketRoutes(deps));
   await app.register(accountRoutes(deps));

@@ -43,3 +43,17 @@ export interface VenueCredentialsAdmin {
   describe(venue: string): Promise<CredentialsDescription | null>;
   remove(venue: string): Promise<boolean>;
 }
+
+export interface ConfigurationProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** What the admin API may do with venues beyond storing their configuration rows. */
+export interface VenueAdministration {
+  /** Problems with a configuration's kind and settings, each naming its field; empty when it can be stored. */
+  checkSettings(kind: string, settings: Readonly<Record<string, unknown>>): readonly ConfigurationProblem[];
+  /** Problems with credentials for the venue's kind; null when no venue of that name is configured. */
+  checkCredentials(venue: string, fields: Readonly<Record<string, unknown>>): Promise<readonly ConfigurationProblem[] | null>;
+  readonly credentials: VenueCredentialsAdmin;
+}

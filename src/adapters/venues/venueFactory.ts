@@ -1,21 +1,36 @@
 /**
- * Builds the venue adapters this instance runs from the stored venue configurations, by kind:
- * `sim` (an in-process simulated exchange, faults optional) and `sim_http` (the simulated
- * exchange's HTTP front in another process). A kind with no adapter in this build is skipped
- * with a warning: orders routed to it get venue_unavailable. Broker connectors add their kind here.
+ * Builds the venue adapters this instance runs from the stored venue configurations, by kind
+ * (venueKinds.ts): `sim` (an in-process simulated exchange, faults optional), `sim_http` (the
+ * simulated exchange's HTTP front in another process), and the brokers `alpaca`, `zerodha` and
+ * `fix` (brokerVenues.ts), whose credentials come from the vault, else from the environment.
+ * A configuration that cannot be built (unknown kind, bad settings, no credentials) is skipped
+ * with a line saying what to fix: orders routed to it get venue_unavailable.
  * The built-in venue `sim` is (re)described from the environment at every start; its active
  * flag, set by an operator, is kept.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExecutionConfig } from '../../executionConfig.ts';
 import type { GuardOptions } from '../../app/execution/venueGuard.ts';
 import type { ExecutionStore, VenueConfig } from '../../ports/execution.ts';
 import type { Logger } from '../../ports/telemetry.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { VenueAdministration, VenueCredentialStore } from '../../ports/venueCredentials.ts';
 import type { FillSimulator, Venue } from '../../ports/venue.ts';
+import { buildBrokerVenue, type BrokerContext } from './brokerVenues.ts';
+import { CredentialVault } from './credentialVault.ts';
+import { generateEncryptionKey, parseEncryptionKey, type EncryptionKey } from './credentials.ts';
 import { FaultPlan, FaultyVenue, parseFaultSettings } from './sim/faults.ts';
 import { SimHttpVenue } from './sim/simHttpVenue.ts';
 import { SimulatedExchange } from './sim/simulatedExchange.ts';
+import { checkCredentials, checkSettings } from './venueKinds.ts';
 
 export type AnyVenue = Venue & Partial<FillSimulator>;
+
+export interface VenueBuildContext extends BrokerContext {
+  /** Serves the configuration named like it (the built-in `sim`). */
+  readonly localSim: SimulatedExchange;
+}
 
 export async function describeBuiltInSim(store: ExecutionStore, execution: ExecutionConfig, now: Date): Promise<void> {
   const existing = (await store.listVenueConfigs()).find((config) => config.name === 'sim');
@@ -25,25 +40,51 @@ export async function describeBuiltInSim(store: ExecutionStore, execution: Execu
   await store.putVenueConfig({ name: 'sim', kind, settings, active: existing?.active ?? true, updatedAt: now });
 }
 
-/** The adapter for one configuration; `localSim` serves the built-in `sim`. Null when this build has none. */
-export function buildVenue(config: VenueConfig, localSim: SimulatedExchange, log: Logger): AnyVenue | null {
-  const settings = config.settings as { url?: unknown; faults?: unknown; seed?: unknown; timeoutMs?: unknown };
+/** The adapters of every configuration that can be built here, not yet started. */
+export async function openVenues(configs: readonly VenueConfig[], context: VenueBuildContext): Promise<AnyVenue[]> {
+  const venues: AnyVenue[] = [];
+  for (const config of configs) {
+    const venue = await buildVenue(config, context).catch((error: unknown) => {
+      context.log.error({ venue: config.name, kind: config.kind, err: error instanceof Error ? error.message : String(error) }, 'venue not connected');
+      return null;
+    });
+    if (venue) venues.push(venue);
+  }
+  return venues;
+}
+
+/** The adapter for one configuration. Null when this build has none, or the configuration cannot run (logged). */
+export async function buildVenue(config: VenueConfig, context: VenueBuildContext): Promise<AnyVenue | null> {
+  const { localSim, log } = context;
+  const problems = checkSettings(config.kind, config.settings);
+  if (problems.length > 0) {
+    log.error({ venue: config.name, kind: config.kind, problems }, 'venue configuration is not valid; not connected (fix it with PUT /api/v1/admin/venues/{name})');
+    return null;
+  }
+  const settings = config.settings as { url?: string; faults?: string; seed?: number; timeoutMs?: number };
   switch (config.kind) {
     case 'sim': {
-      const exchange = config.name === localSim.name ? localSim : new SimulatedExchange({ name: config.name, seed: Number(settings.seed ?? 42) });
-      if (typeof settings.faults !== 'string') return exchange;
+      const exchange = config.name === localSim.name ? localSim : new SimulatedExchange({ name: config.name, seed: settings.seed ?? 42 });
+      if (settings.faults === undefined) return exchange;
       return new FaultyVenue(exchange, new FaultPlan(parseFaultSettings(settings.faults)));
     }
     case 'sim_http':
-      if (typeof settings.url !== 'string') {
-        log.error({ venue: config.name }, 'a sim_http venue needs settings.url; not connected');
-        return null;
-      }
-      return new SimHttpVenue({ name: config.name, url: settings.url, requestTimeoutMs: Number(settings.timeoutMs ?? 10_000) });
+      return new SimHttpVenue({ name: config.name, url: settings.url!, requestTimeoutMs: settings.timeoutMs ?? 10_000 });
     default:
-      log.warn({ venue: config.name, kind: config.kind }, 'no adapter for this venue kind in this build; orders for it get venue_unavailable');
-      return null;
+      return buildBrokerVenue(config, context);
   }
+}
+
+/** What the admin API may do with venues beyond storing their configuration: check it, and set credentials. */
+export function venueAdministration(vault: CredentialVault, kindOf: (venue: string) => Promise<string | null>): VenueAdministration {
+  return {
+    checkSettings,
+    credentials: vault,
+    async checkCredentials(venue, fields) {
+      const kind = await kindOf(venue);
+      return kind === null ? null : checkCredentials(kind, fields);
+    },
+  };
 }
 
 /** The guard settings of one venue: the environment's defaults, overridden by the venue's stored settings. */
@@ -56,4 +97,23 @@ export function guardOptionsFor(config: VenueConfig | undefined, execution: Exec
     halfOpenAfterMs: number('halfOpenAfterMs', execution.breakerHalfOpenMs),
     rate: { ratePerSecond: number('ratePerSecond', execution.venueRatePerSec), burst: number('burst', execution.venueBurst) },
   };
+}
+
+/**
+ * The vault under the configured key, or, with none configured, under a development key kept
+ * in the data folder (made on first use, mode 0600), as the development JWT secret is.
+ */
+export function openVault(
+  store: VenueCredentialStore, key: EncryptionKey | null, dataDir: string, clock: Clock, newId: () => string, log: Logger,
+): CredentialVault {
+  return new CredentialVault(store, key ?? developmentKey(dataDir, log), clock, newId);
+}
+
+function developmentKey(dataDir: string, log: Logger): EncryptionKey {
+  const file = join(dataDir, 'dev-credentials-key');
+  if (!existsSync(file)) writeFileSync(file, `${generateEncryptionKey()}\n`, { mode: 0o600 });
+  const key = parseEncryptionKey(readFileSync(file, 'utf8').trim());
+  log.warn({ file, keyFingerprint: key.fingerprint() },
+    'ORDERGATE_CREDENTIALS_KEY is not set: venue credentials are sealed with a development key kept in the data folder; set the variable in production');
+  return key;
 }

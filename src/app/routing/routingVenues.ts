@@ -9,6 +9,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ExecutionStore, RoutingRule, VenueConfig } from '../../ports/execution.ts';
 import type { Logger } from '../../ports/telemetry.ts';
 import type { FillSimulator, Venue } from '../../ports/venue.ts';
+import type { VenueAdministration } from '../../ports/venueCredentials.ts';
 import type { VenueRegistry } from '../context.ts';
 import { chooseVenue, type RouteDecision, type RouteRequest } from './router.ts';
 
@@ -26,6 +27,8 @@ export class RoutingVenues implements VenueRegistry {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly refreshMs = 2_000,
+    /** Checks configurations and sets credentials for the admin API; null where none is wired. */
+    readonly administration: VenueAdministration | null = null,
   ) {
     this.#byName = new Map(venues.map((venue) => [venue.name, venue]));
     if (!this.#byName.has(defaultVenue)) throw new Error(`default venue ${defaultVenue} is not configured`);

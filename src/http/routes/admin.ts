@@ -4,23 +4,32 @@
  * and routing rules. A venue configuration change (active or not) applies to routing at once
  * on this instance and within seconds on the others; a venue of a new kind needs a restart to
  * get its adapter, and reports `connected: false` until then.
+ * Venue credentials are write-only: PUT seals them (the answer and every GET name the fields
+ * set, never a value), DELETE removes them; a venue's adapter reads them at the next start.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ReconciliationRun } from '../../ports/execution.ts';
+import type { CredentialsDescription } from '../../ports/venueCredentials.ts';
 import type { HttpDeps } from '../deps.ts';
 import { authenticated, sendJson } from '../guard.ts';
-import { notFound, validationProblem } from '../problems.ts';
+import { ApiProblem, notFound, validationProblem } from '../problems.ts';
 import { errorResponses } from '../schemas.ts';
 
 const VenueName = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' });
 
 const VenueBody = Type.Object({
-  kind: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'Adapter kind: sim, sim_http, or a broker connector' }),
-  settings: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Adapter settings; never secrets' })),
+  kind: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'Adapter kind: sim, sim_http, alpaca, zerodha or fix' }),
+  settings: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Adapter settings (URLs, session ids, timeouts); never secrets' })),
   active: Type.Boolean({ description: 'Inactive: orders routed to it are refused with 422 venue_unavailable' }),
 }, { additionalProperties: false });
+
+const CredentialsBody = Type.Record(
+  Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }),
+  Type.String({ minLength: 1, maxLength: 4096 }),
+  { maxProperties: 16, description: 'The kind\'s credential fields, e.g. {"key_id","secret_key"} for alpaca, {"api_key","access_token","api_secret"} for zerodha, {"username","password"} for fix' },
+);
 
 const RulesBody = Type.Object({
   rules: Type.Array(Type.Object({
@@ -40,11 +49,20 @@ function runJson(run: ReconciliationRun | null): Record<string, unknown> | null 
   };
 }
 
+function credentialsJson(described: CredentialsDescription | null): Record<string, unknown> | null {
+  return described && { fields: described.fields, updated_at: described.updatedAt.toISOString(), updated_by: described.updatedBy };
+}
+
 export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) => {
   const execution = deps.execution;
   if (!execution) return;
   const admin = authenticated(deps, 'admin');
   const store = deps.ctx.store.execution;
+  const administration = () => {
+    const wired = execution.venues.administration;
+    if (!wired) throw new ApiProblem(503, 'venue_administration_unavailable', 'Service unavailable', 'This instance cannot check venue configurations or hold credentials.');
+    return wired;
+  };
 
   app.get('/api/v1/admin/reconciliation', {
     onRequest: admin,
@@ -86,10 +104,13 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
   }, async (_request, reply) => {
     await execution.venues.refresh();
     const configs = execution.venues.configs();
+    const credentials = execution.venues.administration?.credentials;
+    const described = await Promise.all(configs.map((c) => credentials?.describe(c.name) ?? null));
     return sendJson(reply, 200, JSON.stringify({
-      venues: configs.map((c) => ({
+      venues: configs.map((c, index) => ({
         name: c.name, kind: c.kind, settings: c.settings, active: c.active, updated_at: c.updatedAt.toISOString(),
         connected: execution.venues.get(c.name) !== undefined, reconciled: execution.reconciler.isReconciled(c.name),
+        credentials: credentialsJson(described[index] ?? null),
       })),
       default_venue: execution.venues.defaultVenue,
     }));
@@ -101,10 +122,52 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
   }, async (request, reply) => {
     const { name } = request.params as { name: string };
     const body = request.body as { kind: string; settings?: Record<string, unknown>; active: boolean };
+    const problems = administration().checkSettings(body.kind, body.settings ?? {});
+    if (problems.length > 0) throw validationProblem(problems);
     await store.putVenueConfig({ name, kind: body.kind, settings: body.settings ?? {}, active: body.active, updatedAt: deps.ctx.clock.now() });
     await execution.venues.refresh();
     request.log.info({ venue: name, active: body.active, by: request.principal.traderId }, 'venue configuration changed');
     return sendJson(reply, 200, JSON.stringify({ name, kind: body.kind, settings: body.settings ?? {}, active: body.active, connected: execution.venues.get(name) !== undefined }));
+  });
+
+  app.put('/api/v1/admin/venues/:name/credentials', {
+    onRequest: admin,
+    schema: {
+      summary: 'Set a venue\'s credentials (write-only: sealed at rest, never returned)', tags: ['admin'],
+      params: Type.Object({ name: VenueName }), body: CredentialsBody, response: errorResponses(400, 401, 403, 404),
+    },
+  }, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const fields = request.body as Record<string, string>;
+    const problems = await administration().checkCredentials(name, fields);
+    if (problems === null) throw notFound(`Venue ${name}`);
+    if (problems.length > 0) throw validationProblem(problems);
+    const described = await administration().credentials.set(name, fields, request.principal.traderId);
+    request.log.info({ venue: name, fields: described.fields, by: request.principal.traderId }, 'venue credentials set');
+    return sendJson(reply, 200, JSON.stringify({
+      venue: name, ...credentialsJson(described), connected: execution.venues.get(name) !== undefined,
+      applies: 'at the next start of each gateway instance',
+    }));
+  });
+
+  app.get('/api/v1/admin/venues/:name/credentials', {
+    onRequest: admin,
+    schema: { summary: 'Which credential fields a venue has, and when they were set (never their values)', tags: ['admin'], params: Type.Object({ name: VenueName }), response: errorResponses(401, 403, 404) },
+  }, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const described = await administration().credentials.describe(name);
+    if (!described) throw notFound(`Credentials of venue ${name}`);
+    return sendJson(reply, 200, JSON.stringify({ venue: name, ...credentialsJson(described) }));
+  });
+
+  app.delete('/api/v1/admin/venues/:name/credentials', {
+    onRequest: admin,
+    schema: { summary: 'Remove a venue\'s credentials', tags: ['admin'], params: Type.Object({ name: VenueName }), response: errorResponses(401, 403, 404) },
+  }, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    if (!(await administration().credentials.remove(name))) throw notFound(`Credentials of venue ${name}`);
+    request.log.info({ venue: name, by: request.principal.traderId }, 'venue credentials removed');
+    return reply.code(204).send();
   });
 
   app.get('/api/v1/admin/routing-rules', {
