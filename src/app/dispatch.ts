@@ -11,6 +11,7 @@ import type { OrderContext } from './context.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
 import { DEFAULT_EXECUTOR_OPTIONS, Executor, type ExecutorOptions } from './execution/executor.ts';
 import { DEFAULT_GUARD_OPTIONS, VenueGuards } from './execution/venueGuard.ts';
+import type { ClaimedOnCommit } from './execution/intents.ts';
 
 export { venueRequest } from './execution/intents.ts';
 
@@ -36,9 +37,18 @@ export class Dispatcher {
     this.executor = new Executor(ctx, reports, (name) => this.guards.get(name), executorOptions, clock, schedule, options.random);
   }
 
-  /** The order and its intent are committed: let the executor claim it now rather than at its next poll. */
-  dispatch(_order: Order): void {
-    this.executor.wake();
+  /** What a new order's commit carries so that it is sent as soon as it is durable (Executor.claimOnCommit). */
+  prepare(order: Order, at: Date): ClaimedOnCommit | null {
+    return this.executor.claimOnCommit(order, at);
+  }
+
+  /**
+   * The order and its intent are committed: send it now if prepare() claimed it, otherwise let
+   * the executor claim it now rather than at its next poll.
+   */
+  dispatch(order: Order, claimed: ClaimedOnCommit | null = null): void {
+    if (claimed) this.executor.runClaimed(claimed, order);
+    else this.executor.wake();
   }
 
   /** Starts polling for intents of other instances whose lease lapsed, and backoffs that ended. */

@@ -14,7 +14,7 @@ import type { ExecutionReport } from '../ports/venue.ts';
 import { cancelOrder } from './cancelOrder.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { venueRequest } from './execution/intents.ts';
-import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
@@ -28,7 +28,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const held = { dispatch() {} } as unknown as Dispatcher;
+const held = HELD_DISPATCH;
 const venueStatus = (status: string, filled: Dec) => (status === 'working' ? (filled.isZero() ? 'acked' : 'partially_filled') : status);
 
 const scenario = fc.record({

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { D } from '../domain/money.ts';
 import type { Order } from '../domain/order/order.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
-import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 /** Commits an order without sending it, so the test plays the venue's part by hand. */
 async function committed(quantity = 100): Promise<Order> {
-  const holdingDispatcher = { dispatch() {} } as unknown as Parameters<typeof submitOrder>[1];
+  const holdingDispatcher = HELD_DISPATCH;
   const result = await submitOrder(app.ctx, holdingDispatcher, limitOrder('trader-r7', { quantity: new D(quantity) }), null);
   if (!result.ok) throw new Error(result.error.code);
   return result.value;

@@ -7,7 +7,9 @@
 import { decide, type OrderCommand } from '../domain/order/decide.ts';
 import { isOrderId, type VenueFillId, type VenueName, type VenueOrderId } from '../domain/ids.ts';
 import type { Order } from '../domain/order/order.ts';
-import { StoreConflict } from '../ports/store.ts';
+import type { DispatchIntentWrite } from '../ports/execution.ts';
+import { StoreConflict, type AuditEntry, type OrderChange } from '../ports/store.ts';
+import { bookkeeping } from './execution/intents.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import { secondsSince, type OrderContext } from './context.ts';
 import { adjustmentCommand, isAdjustment } from './fillAdjustments.ts';
@@ -15,6 +17,37 @@ import { buildChange } from './orderChanges.ts';
 import type { IdempotencyWriter } from './submitOrder.ts';
 
 export type ReportOutcome = 'applied' | 'duplicate' | 'ignored' | 'refused';
+
+/** What the executor adds to the change that applies an ack: its `executed` record, and the intent's completion. */
+export interface AckRide {
+  readonly audit: AuditEntry;
+  readonly intent: DispatchIntentWrite;
+}
+
+/** The executor's hold on its ride: written (with an ack), lost (its lease was taken over), or still waiting. */
+export interface RideTicket {
+  state(): PendingRide['state'];
+  leave(): void;
+}
+
+interface PendingRide {
+  readonly writes: (ack: Extract<ExecutionReport, { kind: 'ack' }>) => AckRide;
+  state: 'waiting' | 'written' | 'lost';
+}
+
+interface ReportCall {
+  readonly venueName: string;
+  readonly report: ExecutionReport;
+  readonly idempotency: IdempotencyWriter | null;
+  /** Set when this report showed the venue holds an order already withdrawn here. */
+  withdrawn: boolean;
+}
+
+const withRide = (change: OrderChange, ride: AckRide): OrderChange => ({
+  ...change,
+  audit: [...change.audit, ride.audit],
+  intents: [...(change.intents ?? []), ride.intent],
+});
 
 /** Statuses of an order the gateway no longer wants working at the venue. */
 const WITHDRAWN: ReadonlySet<Order['status']> = new Set(['pending_cancel', 'cancelled']);
@@ -40,12 +73,30 @@ export class ExecutionReportProcessor {
       this.ctx.log.warn({ venue: venueName, clientOrderId: report.clientOrderId }, 'report for an order this gateway did not send');
       return 'ignored';
     }
-    let withdrawn = false;
-    const outcome = await this.ctx.locks.run(report.clientOrderId, () =>
-      this.applyLocked(venueName, report, idempotency, 2, () => (withdrawn = true)));
-    if (withdrawn) await this.cancelWithdrawn(venueName, report.clientOrderId);
+    const call: ReportCall = { venueName, report, idempotency, withdrawn: false };
+    const outcome = await this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(call, 2));
+    if (call.withdrawn) await this.cancelWithdrawn(venueName, report.clientOrderId);
     return outcome;
   }
+
+  /**
+   * The executor's record of a submit it is sending rides with the change that applies the
+   * order's ack, whether the ack comes on the venue's stream or as the submit's own answer, so
+   * an accepted submit costs one commit, not two. The ride is settled by the first ack applied
+   * (or found to be a duplicate) while it waits; its writes are fenced on the executor's lease.
+   */
+  rideOnAck(orderId: string, writes: (ack: Extract<ExecutionReport, { kind: 'ack' }>) => AckRide): RideTicket {
+    const ride: PendingRide = { writes, state: 'waiting' };
+    this.#rides.set(orderId, ride);
+    return {
+      state: () => ride.state,
+      leave: () => {
+        if (this.#rides.get(orderId) === ride) this.#rides.delete(orderId);
+      },
+    };
+  }
+
+  readonly #rides = new Map<string, PendingRide>();
 
   /**
    * The venue has just shown it holds an order the gateway had already withdrawn while the venue
@@ -60,13 +111,8 @@ export class ExecutionReportProcessor {
     if (outcome.outcome === 'unknown') this.ctx.telemetry.anomaly('cancel_outcome_unknown');
   }
 
-  private async applyLocked(
-    venueName: string,
-    report: ExecutionReport,
-    idempotency: IdempotencyWriter | null,
-    triesLeft: number,
-    withdrawn: () => void,
-  ): Promise<ReportOutcome> {
+  private async applyLocked(call: ReportCall, triesLeft: number): Promise<ReportOutcome> {
+    const { venueName, report, idempotency } = call;
     const order = await this.ctx.store.findOrder(report.clientOrderId);
     if (!order || order.venue !== venueName) {
       this.ctx.telemetry.anomaly('report_for_unknown_order');
@@ -80,24 +126,42 @@ export class ExecutionReportProcessor {
     if (adjusted === 'duplicate' || adjusted === 'ignored') return adjusted;
     const decision = decide(adjusted ?? commandFor(venueName, report), order, now);
     if (!decision.ok) return this.refused(order, report, decision.error.code);
-    if (decision.value.length === 0) return 'duplicate';
+    const ride = report.kind === 'ack' ? this.#rides.get(order.id) : undefined;
+    const riding = ride?.state === 'waiting' ? { ride, writes: ride.writes(report as Extract<ExecutionReport, { kind: 'ack' }>) } : null;
+    if (decision.value.length === 0) {
+      if (riding) await this.settleRide(riding, bookkeeping(order, [riding.writes.audit], [riding.writes.intent]));
+      return 'duplicate';
+    }
 
     const built = buildChange(this.ctx.ids, order, decision.value, idempotency);
     const account = this.ctx.risk?.settlementFor(order, built.order, decision.value, now) ?? null;
+    const change: OrderChange = account ? { ...built.change, account } : built.change;
     try {
-      await this.ctx.committer.commit(account ? { ...built.change, account } : built.change);
+      if (!riding) await this.ctx.committer.commit(change);
+      else if (!(await this.settleRide(riding, withRide(change, riding.writes)))) return this.applyLocked(call, triesLeft);
       if (account) this.ctx.risk?.invalidate(order.traderId);
     } catch (error) {
       if (error instanceof StoreConflict && error.kind === 'venue_fill_id') return 'duplicate';
-      if (error instanceof StoreConflict && error.kind === 'order_version' && triesLeft > 1) {
-        return this.applyLocked(venueName, report, idempotency, triesLeft - 1, withdrawn);
-      }
+      if (error instanceof StoreConflict && error.kind === 'order_version' && triesLeft > 1) return this.applyLocked(call, triesLeft - 1);
       throw error;
     }
-    if (order.venueOrderId === null && built.order.venueOrderId !== null && WITHDRAWN.has(built.order.status)) withdrawn();
+    if (order.venueOrderId === null && built.order.venueOrderId !== null && WITHDRAWN.has(built.order.status)) call.withdrawn = true;
     if (report.kind === 'ack') this.ctx.telemetry.orderStage('venue_ack', secondsSince(this.ctx.clock, order.createdAt));
     if (report.kind === 'fill') this.ctx.telemetry.orderStage('fill', secondsSince(this.ctx.clock, order.createdAt));
     return 'applied';
+  }
+
+  /** Commits a change carrying a ride; false when the executor's lease was lost (the ride is then off). */
+  private async settleRide(riding: { ride: PendingRide }, change: OrderChange): Promise<boolean> {
+    try {
+      await this.ctx.committer.commit(change);
+      riding.ride.state = 'written';
+      return true;
+    } catch (error) {
+      if (!(error instanceof StoreConflict && error.kind === 'dispatch_lease')) throw error;
+      riding.ride.state = 'lost';
+      return false;
+    }
   }
 
   private refused(order: Order, report: ExecutionReport, code: string): ReportOutcome {

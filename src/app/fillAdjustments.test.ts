@@ -11,7 +11,7 @@ import type { ExecutionReport } from '../ports/venue.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { ExecutionReportProcessor } from './executionReports.ts';
 import { riskTestApp, type RiskTestApp } from './risk/riskTestApp.ts';
-import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
@@ -24,7 +24,7 @@ afterEach(async () => {
 
 const at = new Date('2026-11-21T12:00:00.000Z');
 async function filled(...quantities: string[]): Promise<Order> {
-  const result = await submitOrder(app.ctx, { dispatch() {} } as unknown as Dispatcher, limitOrder('trader-b', { quantity: new D(100) }), null);
+  const result = await submitOrder(app.ctx, HELD_DISPATCH, limitOrder('trader-b', { quantity: new D(100) }), null);
   if (!result.ok) throw new Error(result.error.code);
   const order = result.value;
   await app.reports.process('sim', { kind: 'ack', clientOrderId: order.id, venueOrderId: 'V-1', at });
@@ -95,7 +95,7 @@ describe('the trader account follows a bust or correction', () => {
   const trader = 'trader-acct';
   async function working(quantity: string): Promise<{ order: Order; price: Dec }> {
     const price = rt.app.sim.referencePrice('AAPL')!;
-    const result = await submitOrder(rt.ctx, { dispatch() {} } as unknown as Dispatcher, limitOrder(trader, { quantity: new D(quantity), limitPrice: price }), null);
+    const result = await submitOrder(rt.ctx, HELD_DISPATCH, limitOrder(trader, { quantity: new D(quantity), limitPrice: price }), null);
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     await rt.reports.process('sim', { kind: 'ack', clientOrderId: result.value.id, venueOrderId: 'V-1', at });
     return { order: result.value, price };

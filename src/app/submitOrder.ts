@@ -7,7 +7,7 @@ import type { Order, OrderTerms } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { Denial } from '../domain/risk/denials.ts';
 import { RiskRefused } from '../ports/accounts.ts';
-import { StoreConflict, type IdempotencyRecord } from '../ports/store.ts';
+import { StoreConflict, type IdempotencyRecord, type OrderChange } from '../ports/store.ts';
 import { secondsSince, type OrderContext } from './context.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { submitIntent } from './execution/intents.ts';
@@ -30,9 +30,15 @@ export type SubmitRejection =
 
 export type IdempotencyWriter = (order: Order) => IdempotencyRecord;
 
+/** How a committed order reaches its executor: Dispatcher, or a test's stand-in that holds orders back. */
+export type OrderDispatch = Pick<Dispatcher, 'prepare' | 'dispatch'>;
+
+/** Commits orders and their intents without claiming or waking anything, as if the instance died at once. */
+export const HELD_DISPATCH: OrderDispatch = { prepare: () => null, dispatch() {} };
+
 export async function submitOrder(
   ctx: OrderContext,
-  dispatcher: Dispatcher,
+  dispatcher: OrderDispatch,
   input: SubmitOrderInput,
   idempotency: IdempotencyWriter | null,
 ): Promise<Result<Order, SubmitRejection>> {
@@ -53,7 +59,11 @@ export async function submitOrder(
   if (!decision.ok) throw new Error(`a new order cannot be refused by the state machine: ${decision.error.code}`);
   const built = buildChange(ctx.ids, null, decision.value, idempotency);
   // The intent to send commits with the order: a crash after the 201 cannot lose the send.
-  const { order, change } = { order: built.order, change: { ...built.change, intents: [submitIntent(built.order, now)] } };
+  const claimed = dispatcher.prepare(built.order, now);
+  const order = built.order;
+  const change: OrderChange = claimed
+    ? { ...built.change, audit: [...built.change.audit, claimed.audit], intents: [claimed.write] }
+    : { ...built.change, intents: [submitIntent(order, now)] };
   const admission = ctx.risk ? await ctx.risk.admit(terms) : null;
   if (admission && !admission.ok) return err({ code: 'risk_denied', denial: admission.denial });
 
@@ -76,6 +86,6 @@ export async function submitOrder(
     throw error;
   }
   ctx.telemetry.orderStage('committed', secondsSince(ctx.clock, order.createdAt));
-  dispatcher.dispatch(order);
+  dispatcher.dispatch(order, claimed);
   return ok(order);
 }

@@ -29,8 +29,19 @@ export interface DispatchIntent {
 }
 
 export type DispatchIntentWrite =
-  /** A new intent, due at `at`. An intent that already exists for the order is left as it is. */
-  | { readonly kind: 'create'; readonly orderId: string; readonly venue: string; readonly at: Date; readonly attempts: number }
+  /**
+   * A new intent, due at `at`. An intent that already exists for the order is left as it is.
+   * With `lease`, it is created already claimed: the instance that commits the order sends it
+   * at once (its first attempt is recorded as started in the same transaction).
+   */
+  | {
+      readonly kind: 'create';
+      readonly orderId: string;
+      readonly venue: string;
+      readonly at: Date;
+      readonly attempts: number;
+      readonly lease?: { readonly owner: string; readonly expiresAt: Date };
+    }
   | {
       readonly kind: 'update';
       readonly orderId: string;

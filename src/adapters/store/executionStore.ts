@@ -70,8 +70,8 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
     if (write.kind === 'create') {
       const at = iso(write.at);
       creates.push({
-        order_id: write.orderId, venue: write.venue, attempts: write.attempts, next_attempt_at: at, lease_owner: null,
-        lease_expires_at: null, in_doubt: 0, last_error: null, created_at: at, updated_at: at,
+        order_id: write.orderId, venue: write.venue, attempts: write.attempts, next_attempt_at: at, lease_owner: write.lease?.owner ?? null,
+        lease_expires_at: write.lease ? iso(write.lease.expiresAt) : null, in_doubt: 0, last_error: null, created_at: at, updated_at: at,
       });
       continue;
     }

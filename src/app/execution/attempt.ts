@@ -21,7 +21,7 @@ import type { DispatchIntent, DispatchIntentWrite } from '../../ports/execution.
 import type { ExecutionReport, VenueOrderView } from '../../ports/venue.ts';
 import type { Order } from '../../domain/order/order.ts';
 import type { OrderContext } from '../context.ts';
-import type { ExecutionReportProcessor } from '../executionReports.ts';
+import type { ExecutionReportProcessor, RideTicket } from '../executionReports.ts';
 import { reportsFromView } from '../reconcileOrder.ts';
 import { bookkeeping, executionAudit, retryDelayMs, venueRequest, type ExecutionRecord, type RetryPolicy } from './intents.ts';
 import type { VenueGuard } from './venueGuard.ts';
@@ -72,11 +72,45 @@ export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise
   return send(d, order, intent, guard);
 }
 
-async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard): Promise<Date | null> {
+/**
+ * The first send of an order whose intent was claimed, and its attempt recorded as started, in
+ * the order's own commit (intents.ts claimedOnCommit): nothing to read or write before sending.
+ */
+export async function runClaimedOnCommit(d: AttemptDeps, intent: DispatchIntent, order: Order): Promise<Date | null> {
+  const guard = d.guard(intent.venue);
+  if (!guard) return runIntent(d, intent);
+  return send(d, order, intent, guard, true);
+}
+
+/** `started`: the attempt is already recorded (claimed on commit), so it is sent as it is. */
+async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard, started = false): Promise<Date | null> {
+  const attempt = started ? intent.attempts : intent.attempts + 1;
+  // The `executed` record rides with whichever ack is applied first: the stream's or the answer's.
+  const ride = d.reports.rideOnAck(order.id, (ack) => ({
+    audit: executionAudit(d.ctx.ids, order, { kind: 'executed', attempt, outcome: 'accepted', venueOrderId: ack.venueOrderId }, d.ctx.clock.now()),
+    intent: { kind: 'complete', orderId: order.id, owner: d.owner },
+  }));
+  try {
+    return await sendRiding(d, order, intent, guard, { started, attempt, ride });
+  } finally {
+    ride.leave();
+  }
+}
+
+async function sendRiding(
+  d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard,
+  { started, attempt, ride }: { readonly started: boolean; readonly attempt: number; readonly ride: RideTicket },
+): Promise<Date | null> {
   const { ctx } = d;
-  const attempt = intent.attempts + 1;
   let changed = false;
-  const outcome = await guard.submit(venueRequest(order), async () => {
+  const outcome = await guard.submit(venueRequest(order), async (waited) => {
+    if (started) {
+      // Sent straight from the commit, the order is as it was read; after a wait for the
+      // governor it is read again, so a cancel made meanwhile withholds the send.
+      if (!waited || (await ctx.store.findOrder(order.id))?.version === order.version) return true;
+      changed = true;
+      return false;
+    }
     const now = ctx.clock.now();
     // Fenced on the order's version too: a cancel committed since the order was read stops the send.
     return fenced(d, order, { kind: 'execution_started', attempt, venue: guard.name }, {
@@ -92,14 +126,16 @@ async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard:
   const now = ctx.clock.now();
   switch (outcome.outcome) {
     case 'not_sent':
-      // The order changed before anything was sent: decide again from what it is now.
-      if (changed) return runIntent(d, intent);
+      // The order changed before anything was sent: decide again from what it is now (a claim
+      // on commit recorded its attempt as started, but this attempt never left).
+      if (changed) return runIntent(d, started ? { ...intent, attempts: intent.attempts - 1 } : intent);
       // Withheld: the lease is another instance's now, or the store failed and the lease will lapse.
       if (outcome.cause === 'withheld') return null;
       return reschedule(d, order, intent, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
     case 'accepted':
       await apply(d, order.venue, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at: now });
-      await finish(d, order, { kind: 'executed', attempt, outcome: 'accepted', venueOrderId: outcome.venueOrderId });
+      // Not ridden: the order was acked before this send (the ack was not new), so record it apart.
+      if (ride.state() === 'waiting') await finish(d, order, { kind: 'executed', attempt, outcome: 'accepted', venueOrderId: outcome.venueOrderId });
       return null;
     case 'rejected': {
       if (attempt > 1) {
@@ -117,6 +153,8 @@ async function send(d: AttemptDeps, order: Order, intent: DispatchIntent, guard:
     }
     case 'unknown': {
       ctx.telemetry.anomaly('submit_outcome_unknown');
+      // The venue's stream acked the order meanwhile: the attempt is recorded, nothing is in doubt.
+      if (ride.state() !== 'waiting') return null;
       const wait = Math.max(retryDelayMs(d.policy, attempt, d.random), outcome.retryAfterMs ?? 0);
       const retryAt = new Date(now.getTime() + wait);
       const left = Math.max(0, d.policy.maxAttempts - attempt);

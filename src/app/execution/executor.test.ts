@@ -9,7 +9,7 @@ import { asSymbol } from '../../domain/ids.ts';
 import { cancelOrder } from '../cancelOrder.ts';
 import type { Order } from '../../domain/order/order.ts';
 import type { Dispatcher } from '../dispatch.ts';
-import { submitOrder } from '../submitOrder.ts';
+import { HELD_DISPATCH, submitOrder } from '../submitOrder.ts';
 import { limitOrder } from '../testContext.ts';
 import { bookkeeping, executionAudit, venueRequest } from './intents.ts';
 import { executionKit, type ExecutionKit } from './executionTestKit.ts';
@@ -146,6 +146,26 @@ describe('executor: leases', () => {
     expect(await kit.auditKinds(lost.id)).toEqual(['submitted', 'execution_started', 'acked', 'recovered']);
   });
 
+  it('given an order claimed in its own commit by an instance that died before sending, then the next owner looks it up first and sends it once', async () => {
+    kit = await executionKit();
+    const dying = kit.dispatcherFor('instance-dead');
+    const dead = { prepare: dying.prepare.bind(dying), dispatch() {} };
+    const placed = await submitOrder(kit.ctx, dead, limitOrder('trader-x'), null);
+    if (!placed.ok) throw new Error(placed.error.code);
+    const order = placed.value;
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: 'instance-dead' });
+    expect(await kit.auditKinds(order.id)).toEqual(['submitted', 'execution_started']);
+    dying.stop();
+
+    await kit.dispatcher.start();
+    await kit.advance(14_000);
+    expect(await journalOf(order.id)).toEqual([]);
+    await kit.advance(1_100);
+    expect(await journalOf(order.id)).toEqual(['lookup:not_found@15000', 'submit:accepted@15000']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect(await kit.auditKinds(order.id)).toEqual(['submitted', 'execution_started', 'execution_started', 'acked', 'executed']);
+  });
+
   it('given a restart under the same instance name, then its own leases are released and the work resumes at once', async () => {
     kit = await executionKit();
     const order = await submitHeld();
@@ -204,7 +224,7 @@ describe('executor: leases', () => {
 
 /** Commits an order and its intent without waking any executor, as if the instance died at once. */
 async function submitHeld(): Promise<Order> {
-  const result = await submitOrder(kit.ctx, { dispatch() {} } as unknown as Dispatcher, limitOrder('trader-x'), null);
+  const result = await submitOrder(kit.ctx, HELD_DISPATCH, limitOrder('trader-x'), null);
   if (!result.ok) throw new Error(result.error.code);
   return result.value;
 }

@@ -1,6 +1,7 @@
 /**
  * The executor loop that runs on every gateway instance: it claims due dispatch intents with
- * a lease (the store makes claims of concurrent instances disjoint), runs each one (attempt.ts)
+ * a lease (the store makes claims of concurrent instances disjoint), or takes the intent of an
+ * order this instance commits in that very commit (claimOnCommit), runs each one (attempt.ts)
  * and wakes again when an intent's backoff ends, when a new order is committed (wake), and,
  * once started, every pollMs to pick up intents whose lease lapsed on another instance.
  * Invariants: an intent is run by at most one task of this instance at a time (a re-claim of an
@@ -11,8 +12,9 @@ import type { Clock, Schedule } from '../../ports/clock.ts';
 import type { DispatchIntent } from '../../ports/execution.ts';
 import type { OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
-import { runIntent, type AttemptDeps } from './attempt.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './intents.ts';
+import type { Order } from '../../domain/order/order.ts';
+import { runClaimedOnCommit, runIntent, type AttemptDeps } from './attempt.ts';
+import { claimedOnCommit, DEFAULT_RETRY_POLICY, type ClaimedOnCommit, type RetryPolicy } from './intents.ts';
 import type { VenueGuard } from './venueGuard.ts';
 
 export interface ExecutorOptions {
@@ -75,6 +77,20 @@ export class Executor {
     this.#dueTimes = [];
   }
 
+  /**
+   * For an order about to be committed: its intent, leased to this instance with the first
+   * attempt started, when there is room to send it at once; null leaves it to a claim.
+   */
+  claimOnCommit(order: Order, at: Date): ClaimedOnCommit | null {
+    if (this.#stopped || this.#inFlight.size >= this.options.maxInFlight) return null;
+    return claimedOnCommit(this.ctx.ids, order, this.options.owner, this.options.leaseMs, at);
+  }
+
+  /** The order and what claimOnCommit() gave are committed: send it now. */
+  runClaimed(claimed: ClaimedOnCommit, order: Order): void {
+    this.#run(claimed.intent, () => runClaimedOnCommit(this.#deps, claimed.intent, order));
+  }
+
   /** Claims and runs whatever is due now. Cheap to call often: concurrent calls coalesce. */
   wake(): void {
     if (this.#stopped) return;
@@ -119,15 +135,15 @@ export class Executor {
       const claimed = await this.ctx.store.execution.claimDispatchIntents({
         owner: this.options.owner, now: this.clock.now(), leaseMs: this.options.leaseMs, limit,
       });
-      for (const intent of claimed) this.#run(intent);
+      for (const intent of claimed) this.#run(intent, () => runIntent(this.#deps, intent));
       this.#backlog = claimed.length === limit;
       if (!this.#backlog) return;
     }
   }
 
-  #run(intent: DispatchIntent): void {
+  #run(intent: DispatchIntent, turn: () => Promise<Date | null>): void {
     if (this.#inFlight.has(intent.orderId)) return;
-    const task = runIntent(this.#deps, intent)
+    const task = turn()
       .then((next) => {
         if (next) this.#wakeAtTime(next.getTime());
       })

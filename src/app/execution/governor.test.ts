@@ -32,6 +32,15 @@ function governor(ratePerSecond: number, burst: number) {
 }
 
 describe('rate governor', () => {
+  it('tells each request whether it had to wait its turn', async () => {
+    const { gov, run } = governor(10, 1);
+    const waited: boolean[] = [];
+    void gov.acquire('submit').then((w) => waited.push(w));
+    void gov.acquire('submit').then((w) => waited.push(w));
+    await run(100);
+    expect(waited).toEqual([false, true]);
+  });
+
   it('lets a burst through at once, then one request per 1/rate seconds', async () => {
     const { left, ask, run } = governor(10, 2);
     for (const name of ['a', 'b', 'c', 'd']) ask('submit', name);

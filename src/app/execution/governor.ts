@@ -34,11 +34,13 @@ export class RateGovernor {
     this.#refilledAt = clock.now().getTime();
   }
 
-  /** Resolves when a request of this priority may be sent. */
-  acquire(priority: RequestPriority): Promise<void> {
+  /** Resolves when a request of this priority may be sent: true if it had to wait its turn, false if it went at once. */
+  acquire(priority: RequestPriority): Promise<boolean> {
     return new Promise((resolve) => {
-      this.#queues[priority].push(resolve);
+      let waiting = false;
+      this.#queues[priority].push(() => resolve(waiting));
       this.#pump();
+      waiting = true;
     });
   }
 

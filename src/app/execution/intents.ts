@@ -7,7 +7,7 @@
  */
 import type { Order } from '../../domain/order/order.ts';
 import type { Ids } from '../../ports/clock.ts';
-import type { DispatchIntentWrite } from '../../ports/execution.ts';
+import type { DispatchIntent, DispatchIntentWrite } from '../../ports/execution.ts';
 import type { AuditEntry, OrderChange } from '../../ports/store.ts';
 import type { VenueOrderRequest } from '../../ports/venue.ts';
 
@@ -28,6 +28,31 @@ export function venueRequest(order: Order): VenueOrderRequest {
 /** The promise to send `order`, written in the order's own transaction: due at once, never sent yet. */
 export function submitIntent(order: Order, at: Date): DispatchIntentWrite {
   return { kind: 'create', orderId: order.id, venue: order.venue, at, attempts: 0 };
+}
+
+/** An order's intent claimed by the instance that commits it, to send as soon as the commit is durable. */
+export interface ClaimedOnCommit {
+  readonly intent: DispatchIntent;
+  readonly write: DispatchIntentWrite;
+  readonly audit: AuditEntry;
+}
+
+/**
+ * The intent created leased to `owner` with its first attempt started (attempts 1 and
+ * execution_started in the audit trail), all in the order's own transaction, so the send needs
+ * no claim and no write of its own. Should the instance die before sending, whoever takes the
+ * lease over finds attempts 1 and looks the order up before sending: never a duplicate.
+ */
+export function claimedOnCommit(ids: Ids, order: Order, owner: string, leaseMs: number, at: Date): ClaimedOnCommit {
+  const expiresAt = new Date(at.getTime() + leaseMs);
+  return {
+    intent: {
+      orderId: order.id, venue: order.venue, attempts: 1, nextAttemptAt: at, leaseOwner: owner, leaseExpiresAt: expiresAt,
+      inDoubt: false, lastError: null, createdAt: at, updatedAt: at,
+    },
+    write: { kind: 'create', orderId: order.id, venue: order.venue, at, attempts: 1, lease: { owner, expiresAt } },
+    audit: executionAudit(ids, order, { kind: 'execution_started', attempt: 1, venue: order.venue }, at),
+  };
 }
 
 export interface RetryPolicy {

@@ -92,12 +92,15 @@ export class VenueGuard {
     return state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half_open' : 'open';
   }
 
-  /** `beforeSend` runs once the request may leave; false (or a throw) withholds it: `not_sent`. */
-  async submit(request: VenueOrderRequest, beforeSend: () => Promise<boolean>): Promise<GuardedSubmit> {
-    await this.governor.acquire('submit');
+  /**
+   * `beforeSend` runs once the request may leave, told whether it had to wait its turn at the
+   * rate governor; false (or a throw) withholds it: `not_sent`.
+   */
+  async submit(request: VenueOrderRequest, beforeSend: (waited: boolean) => Promise<boolean>): Promise<GuardedSubmit> {
+    const waited = await this.governor.acquire('submit');
     try {
       return await this.#breaker.execute(async () => {
-        const go = await beforeSend().catch((error: unknown) => {
+        const go = await beforeSend(waited).catch((error: unknown) => {
           throw new Withheld(`not sent: ${error instanceof Error ? error.message : String(error)}`);
         });
         if (!go) throw new Withheld('not sent: the dispatch lease is no longer ours');

@@ -1,14 +1,16 @@
 /**
  * The embedded store: one SQLite file through better-sqlite3, queried with Kysely.
- * - WAL with synchronous=FULL: a commit has reached the disk (fsync) when it returns, so a
- *   201 sent after commit() means the order survives a power cut, not just a crash.
- * - Every write runs in a BEGIN IMMEDIATE transaction, queued per file in this process (see
- *   writeTransactions.ts); another process holding the lock is waited for up to busy_timeout.
- * - One connection per store; Kysely's driver serialises its use, so commits never interleave.
+ * - WAL, and a commit has reached the disk (the WAL's fsync) when it resolves, so a 201 sent
+ *   after commit() means the order survives a power cut, not just a crash. The fsync runs off
+ *   the event loop (writeTransactions.ts).
+ * - Every write runs in a BEGIN IMMEDIATE transaction on the writer connection, queued per file
+ *   in this process; another process holding the lock is waited for up to busy_timeout.
+ * - Reads outside a transaction use a second, query-only connection, so they never wait for a
+ *   commit (':memory:' databases have one connection for both).
  * Unique violations map to StoreConflict by the columns SQLite names; I/O, lock and open
  * failures map to StoreUnavailable.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
@@ -16,7 +18,7 @@ import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } f
 import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
-import { WriteTransactionDialect, writerQueueFor } from './writeTransactions.ts';
+import { RoutedSqliteDialect, WalSync, writerQueueFor } from './writeTransactions.ts';
 
 export interface SqliteStoreOptions {
   /** A file path (its folder is created if missing) or ':memory:'. */
@@ -47,20 +49,35 @@ export function classifySqliteError(error: unknown): unknown {
   return error;
 }
 
-function openDatabase(options: SqliteStoreOptions): Database.Database {
+function openDatabase(options: SqliteStoreOptions, role: 'writer' | 'reader'): Database.Database {
   try {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     const sqlite = new Database(options.file);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
+    // NORMAL on the writer: the WAL's fsync at each commit is done off the event loop by the driver (writeTransactions.ts).
+    sqlite.pragma(options.file === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
     sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.pragma('foreign_keys = ON');
+    if (role === 'reader') sqlite.pragma('query_only = ON');
     return sqlite;
   } catch (error) {
     const classified = classifySqliteError(error);
     if (classified !== error) throw classified;
     throw new StoreUnavailable(`cannot open SQLite database ${options.file}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** The WAL file exists once a connection has opened the database in WAL mode; its folder entry is made durable once. */
+function durableWal(file: string): string {
+  const wal = `${file}-wal`;
+  if (!existsSync(wal)) throw new StoreUnavailable(`SQLite did not create its write-ahead log ${wal}`);
+  const folder = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+  return wal;
 }
 
 /** Applies pending migrations one file per IMMEDIATE transaction, so concurrent starters queue on the write lock. */
@@ -88,18 +105,19 @@ function migrateSqlite(sqlite: Database.Database): void {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<OrderStore> {
-  const sqlite = openDatabase(options);
-  const writers = writerQueueFor(options.file);
-  const db = new Kysely<StoreSchema>({ dialect: new WriteTransactionDialect(sqlite, writers) });
-  // Kysely's connection first, then the writer queue: the same order as a commit takes them.
-  const migrate = () =>
-    db.connection().execute(async () => {
-      const release = await writers.acquire();
-      try {
-        migrateSqlite(sqlite);
-      } finally {
-        release();
-      }
-    });
+  const memory = options.file === ':memory:';
+  const writer = openDatabase(options, 'writer');
+  const reader = memory ? writer : openDatabase(options, 'reader');
+  const connections = { writer, reader, queue: writerQueueFor(options.file), wal: new WalSync(memory ? null : durableWal(options.file)) };
+  const db = new Kysely<StoreSchema>({ dialect: new RoutedSqliteDialect(connections) });
+  const migrate = async () => {
+    const release = await connections.queue.acquire();
+    try {
+      migrateSqlite(writer);
+      await connections.wal.flush();
+    } finally {
+      release();
+    }
+  };
   return createKyselyStore({ dialect: 'sqlite', db, lockRows: false, migrate, classify: classifySqliteError });
 }
