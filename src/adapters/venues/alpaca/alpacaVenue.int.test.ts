@@ -87,6 +87,8 @@ describe('alpaca connector', () => {
     expect(page.fills.every((record) => record.clientOrderId === id)).toBe(true);
     expect(page.cursor).toBe(rig.server.book.activities.at(-1)!.id);
     expect(await rig.venue.fillsSince(page.cursor, 500)).toEqual({ fills: [], cursor: page.cursor });
+    // A cursor of another venue kind (the sim's) starts over instead of failing every reconciliation.
+    expect((await rig.venue.fillsSince('SIM-1a2b@7', 500)).fills).toHaveLength(130);
   });
 
   it('given fills of an order this process never saw, then fillsSince names its client order id by asking Alpaca', async () => {

@@ -49,6 +49,11 @@ export interface AlpacaVenueOptions {
 
 const OPEN_ORDERS_PAGE = 500;
 
+/** An activity id ("<yyyymmddhhmmssSSS>::<uuid>", as Alpaca writes them) or a time this connector wrote. */
+function isActivitiesCursor(cursor: string): boolean {
+  return /^[0-9]{17}::[0-9A-Za-z-]+$/.test(cursor) || (cursor.startsWith('after:') && !Number.isNaN(Date.parse(cursor.slice(6))));
+}
+
 function isOrderNotFound(body: unknown): boolean {
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
   return code === 40410000 || (typeof message === 'string' && /order not found/i.test(message));
@@ -184,10 +189,14 @@ export class AlpacaVenue implements Venue {
     return views;
   }
 
-  /** FILL activities after the cursor (the last activity id seen), oldest first. */
+  /**
+   * FILL activities after the cursor (the last activity id seen), oldest first. A cursor that is
+   * not one of this connector's (another venue kind's, before a venue was reconfigured) starts
+   * over `fillsLookbackMs` back, like none: a page_token Alpaca cannot read would fail every pass.
+   */
   async fillsSince(cursor: string | null, limit: number): Promise<VenueFillsPage> {
-    const from = cursor ?? `after:${new Date(this.#clock.now().getTime() - (this.#options.fillsLookbackMs ?? 7 * 86_400_000)).toISOString()}`;
-    return this.#activities.fillsAfter(from, limit);
+    const lookback = `after:${new Date(this.#clock.now().getTime() - (this.#options.fillsLookbackMs ?? 7 * 86_400_000)).toISOString()}`;
+    return this.#activities.fillsAfter(cursor !== null && isActivitiesCursor(cursor) ? cursor : lookback, limit);
   }
 
   async #order(clientOrderId: string): Promise<AlpacaOrder | null> {

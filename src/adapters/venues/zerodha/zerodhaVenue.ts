@@ -11,9 +11,7 @@
  * checked); fills from GET /orders/:id/trades (updates carry no trade ids); after a reconnect,
  * every tracked order is read from the order book again.
  * Reconciliation: openOrders() reads the day's order book and trade book; fillsSince() pages
- * the trade book (kiteTradePages). A tag names a gateway order only once its client order id
- * is known here: tracked in this process, or among `workingOrderIds` (the gateway's working
- * orders at this venue, asked for when the book holds tags this process has not seen).
+ * the trade book (kiteTradePages); orders are named by their tags (kiteTags).
  * Invariants: a place is sent once per call, only after the book showed no order with the tag;
  * lookup returns null only when today's book lacks the tag and the id is from today, and
  * throws when it cannot tell; each report reaches listeners once, in venue order per order.
@@ -31,6 +29,7 @@ import { ReportChannel } from '../broker/reportChannel.ts';
 import { ReportLedger } from '../reportLedger.ts';
 import { cancelOutcomeOf, formBody, kiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf } from './kiteHttp.ts';
 import { verifyPostback } from './kitePostback.ts';
+import { foreignOrderId, KiteTags } from './kiteTags.ts';
 import { KiteReads } from './kiteReads.ts';
 import { orderUpdateStream } from './kiteStream.ts';
 import { tradesAfter } from './kiteTradePages.ts';
@@ -61,16 +60,13 @@ export interface ZerodhaVenueOptions {
   readonly workingOrderIds?: () => Promise<readonly string[]>;
 }
 
-/** What reconciliation calls an order Kite holds that names no gateway order. */
-const foreignOrderId = (order: KiteOrder) => `kite:${order.order_id}`;
-
 export class ZerodhaVenue implements Venue, PostbackReceiver {
   readonly name: string;
   readonly #http: BrokerHttp;
   readonly #reads: KiteReads;
   readonly #stream: ReconnectingSocket;
   readonly #ledger = new ReportLedger();
-  readonly #clientOrderIdByTag = new Map<string, string>();
+  readonly #tags: KiteTags;
   readonly #submitting = new Set<string>();
   /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
   readonly #syncs = new Map<string, Promise<void>>();
@@ -90,6 +86,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
     this.#clock = options.clock ?? systemClock;
     this.#schedule = options.schedule ?? realTimeSchedule;
     this.#log = options.log ?? silentLogger;
+    this.#tags = new KiteTags(options.workingOrderIds ?? null);
     this.#http = kiteHttp({
       baseUrl: connection.baseUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
       schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
@@ -157,8 +154,8 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
     const book = await this.#reads.orderBook();
     await this.#recognise(book);
     const open = book.filter((order) => statusOf(order.status) === 'working' && isAcknowledged(order.status));
-    const views = await this.#reads.viewsOf(open.map((order) => ({ clientOrderId: this.#clientOrderIdOf(order) ?? foreignOrderId(order), order })));
-    for (const view of views) if (!view.clientOrderId.startsWith('kite:')) this.#track(view.clientOrderId, view.venueOrderId);
+    const views = await this.#reads.viewsOf(open.map((order) => ({ clientOrderId: this.#tags.nameOf(order), order })));
+    for (const view of views) if (view.clientOrderId !== foreignOrderId(view.venueOrderId)) this.#track(view.clientOrderId, view.venueOrderId);
     return views;
   }
 
@@ -172,7 +169,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
     return {
       fills: page.trades.map((trade) => {
         const order = byOrderId.get(trade.order_id);
-        const clientOrderId = (order && this.#clientOrderIdOf(order)) ?? `kite:${trade.order_id}`;
+        const clientOrderId = order ? this.#tags.nameOf(order) : foreignOrderId(trade.order_id);
         return { clientOrderId, venueOrderId: trade.order_id, fill: fillViewOf(trade, now) };
       }),
       cursor: page.cursor,
@@ -255,19 +252,12 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
 
   #track(clientOrderId: string, orderId: string | null = null): void {
     this.#ledger.track(clientOrderId, orderId);
-    this.#clientOrderIdByTag.set(tagFor(clientOrderId), clientOrderId);
+    this.#tags.remember(clientOrderId);
   }
 
-  #clientOrderIdOf(order: KiteOrder): string | null {
-    return [order.tag, ...(order.tags ?? [])].map((tag) => (tag ? this.#clientOrderIdByTag.get(tag) : undefined)).find(Boolean) ?? null;
-  }
-
-  /** Learns the tags of the gateway's working orders when the book holds tags this process has not seen. */
+  /** Tracks the gateway's working orders whose tags the book holds but this process has not seen. */
   async #recognise(book: readonly KiteOrder[]): Promise<void> {
-    if (!this.#options.workingOrderIds || book.every((order) => !order.tag || this.#clientOrderIdOf(order) !== null)) return;
-    for (const clientOrderId of await this.#options.workingOrderIds()) {
-      if (!this.#clientOrderIdByTag.has(tagFor(clientOrderId))) this.#track(clientOrderId);
-    }
+    for (const clientOrderId of await this.#tags.recognise(book)) this.#ledger.track(clientOrderId);
   }
 
   #onOrderUpdate(raw: unknown): void {
@@ -279,7 +269,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
       return;
     }
     this.#validations.wake(order.order_id);
-    const clientOrderId = this.#clientOrderIdOf(order);
+    const clientOrderId = this.#tags.clientOrderIdOf(order);
     if (!clientOrderId) return;
     this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
   }
