@@ -27,7 +27,9 @@ const RANDOM_ORDER = '0190b0c0-0000-7000-8000-000000000000';
 
 /** Routes anyone may call, by design: no trader's data behind them. */
 const PUBLIC = new Set(['GET /', 'GET /assets/:file', 'GET /docs', 'GET /docs/*', 'GET /docs/json', 'GET /docs/yaml',
-  'GET /docs/static/index.html', 'GET /docs/static/swagger-initializer.js', 'GET /health', 'GET /api/v1/health/orders', 'GET /metrics']);
+  'GET /docs/static/index.html', 'GET /docs/static/swagger-initializer.js', 'GET /health', 'GET /api/v1/health/orders', 'GET /metrics',
+  // A venue's own pushes (Kite postbacks): no bearer token, each body is checked by its checksum.
+  'POST /api/v1/venues/:name/postbacks']);
 const STREAM = 'GET /ws/orders/events';
 
 interface World {
@@ -93,6 +95,10 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /api/v1/admin/reconciliation/:venue': { access: 'desk', allowed: 'admin', cells: () => ({ own: { params: { venue: 'sim' } } }) },
   'GET /api/v1/admin/venues': { access: 'desk', allowed: 'admin', cells: plain() },
   'PUT /api/v1/admin/venues/:name': { access: 'desk', allowed: 'admin', cells: () => ({ own: { params: { name: 'sim' }, body: { kind: 'sim', settings: {}, active: true } } }) },
+  // The built-in sim takes no credentials: the admin gets through to the route's own answer.
+  'PUT /api/v1/admin/venues/:name/credentials': { access: 'desk', allowed: 'admin', cells: () => ({ own: { params: { name: 'sim' }, body: { password: 'x' } } }), ownStatus: 400 },
+  'GET /api/v1/admin/venues/:name/credentials': { access: 'desk', allowed: 'admin', cells: () => ({ own: { params: { name: 'sim' } } }), ownStatus: 404 },
+  'DELETE /api/v1/admin/venues/:name/credentials': { access: 'desk', allowed: 'admin', cells: () => ({ own: { params: { name: 'sim' } } }), ownStatus: 404 },
   'GET /api/v1/admin/routing-rules': { access: 'desk', allowed: 'admin', cells: plain() },
   'PUT /api/v1/admin/routing-rules': { access: 'desk', allowed: 'admin', cells: () => ({ own: { body: { rules: [] } } }) },
 };
