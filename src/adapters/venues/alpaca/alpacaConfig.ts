@@ -7,6 +7,7 @@
  * Invariant: a credential is held as a Secret from the moment it is read; no message repeats it.
  */
 import { ConfigError } from '../../../config.ts';
+import { urlVariable } from '../broker/brokerConfig.ts';
 import { Secret } from '../credentials.ts';
 
 export interface AlpacaConnection {
@@ -29,21 +30,9 @@ export function loadAlpacaConnection(env: Env = process.env): AlpacaConnection |
   if (keyId === '') throw new ConfigError('ORDERGATE_ALPACA_KEY_ID must be set when ORDERGATE_ALPACA_SECRET_KEY is');
   if (secretKey === '') throw new ConfigError('ORDERGATE_ALPACA_SECRET_KEY must be set when ORDERGATE_ALPACA_KEY_ID is');
   return {
-    baseUrl: url(env, 'ORDERGATE_ALPACA_BASE_URL', PAPER_API, ['https:', 'http:']),
-    streamUrl: url(env, 'ORDERGATE_ALPACA_STREAM_URL', PAPER_STREAM, ['wss:', 'ws:']),
+    baseUrl: urlVariable(env, 'ORDERGATE_ALPACA_BASE_URL', PAPER_API, ['https:', 'http:']),
+    streamUrl: urlVariable(env, 'ORDERGATE_ALPACA_STREAM_URL', PAPER_STREAM, ['wss:', 'ws:']),
     keyId: new Secret(keyId),
     secretKey: new Secret(secretKey),
   };
-}
-
-function url(env: Env, name: string, fallback: string, schemes: readonly string[]): string {
-  const raw = env[name]?.trim() || fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be a URL starting with ${schemes.join(' or ')}//`);
-  }
-  if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must start with ${schemes.join(' or ')}//; got ${parsed.protocol}//…`);
-  return raw;
 }

@@ -2,11 +2,10 @@
  * Test support: an Alpaca connector wired to the in-repository test server, on a hand-driven
  * clock, with every log line captured, and the harness the connector contract suite takes.
  */
-import { expect } from 'vitest';
 import { D } from '../../../domain/money.ts';
-import type { Logger } from '../../../ports/telemetry.ts';
 import type { VenueOrderRequest } from '../../../ports/venue.ts';
-import { eventually, type VenueUnderTest } from '../contract/harness.ts';
+import type { VenueUnderTest } from '../contract/harness.ts';
+import { brokerFaults, capturingLogger } from '../broker/brokerFixtures.ts';
 import { Secret } from '../credentials.ts';
 import { ManualTime } from '../sim/manualTime.ts';
 import { AlpacaTestServer } from './testServer.ts';
@@ -24,13 +23,6 @@ export interface AlpacaRig {
   /** Every log line, as the JSON a log shipper would store. */
   readonly logLines: string[];
   close(): Promise<void>;
-}
-
-export function capturingLogger(lines: string[]): Logger {
-  const write = (level: string) => (obj: object, msg?: string) => {
-    lines.push(JSON.stringify({ level, ...obj, msg }));
-  };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 export async function openAlpaca(overrides: Partial<AlpacaVenueOptions> & { secretKey?: string } = {}): Promise<AlpacaRig> {
@@ -75,22 +67,7 @@ export async function alpacaUnderTest(): Promise<VenueUnderTest> {
     fatal: { request: (clientOrderId) => limitOrder(clientOrderId, '5000'), reason: /403.*buying power/ },
     fill: async (clientOrderId, quantity, price) => server.fill(clientOrderId, quantity, price),
     ordersAtVenue: async (clientOrderId) => server.ordersWithClientOrderId(clientOrderId),
-    faults: {
-      dropNextSubmitAnswer: () => server.injectFault('submit', { kind: 'drop_after_accept' }),
-      failNextSubmit: (status) => server.injectFault('submit', { kind: 'status', status }),
-      rateLimitNextSubmit: (retryAfterSeconds) => server.injectFault('submit', { kind: 'rate_limited', retryAfterSeconds }),
-      hangNextSubmit: () => server.injectFault('submit', { kind: 'hang' }),
-      heldRequests: () => server.heldRequests(),
-      elapseRequestDeadline: () => time.advance(REQUEST_TIMEOUT_MS),
-      interruptStream: async (whileDown) => {
-        server.dropStreams(true);
-        await eventually(() => expect(venue.healthy()).toBe(false));
-        await whileDown();
-        server.allowStreams();
-        time.advance(RECONNECT.maxMs);
-        await eventually(() => expect(venue.healthy()).toBe(true));
-      },
-    },
+    faults: brokerFaults(server, 'submit', venue, time, { requestTimeoutMs: REQUEST_TIMEOUT_MS, reconnectMaxMs: RECONNECT.maxMs }),
     close: () => rig.close(),
   };
 }

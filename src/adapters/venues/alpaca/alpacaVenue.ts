@@ -14,11 +14,11 @@
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
 import type {
-  CancelOutcome, ExecutionReport, ExecutionReportListener, SubmitOutcome, Venue, VenueFillsPage, VenueOrderRequest, VenueOrderView,
+  CancelOutcome, ExecutionReport, SubmitOutcome, Venue, VenueFillsPage, VenueOrderRequest, VenueOrderView,
 } from '../../../ports/venue.ts';
-import { realTimeSchedule, type Schedule } from '../broker/brokerHttp.ts';
+import { realTimeSchedule } from '../broker/brokerHttp.ts';
 import type { ReconnectingSocket } from '../broker/reconnectingSocket.ts';
-import { ReportChannel } from '../broker/reportChannel.ts';
+import { streamSettings, StreamingVenue, type BrokerVenueOptions } from '../broker/streamingVenue.ts';
 import { ReportLedger } from '../reportLedger.ts';
 import type { AlpacaConnection } from './alpacaConfig.ts';
 import { AlpacaActivities } from './alpacaActivities.ts';
@@ -28,19 +28,10 @@ import { AlpacaWireError, decimalOf, orderBody, orderOf, ordersOf, reportOf, vie
 
 export { AlpacaUnavailable } from './alpacaHttp.ts';
 
-export interface AlpacaVenueOptions {
+export interface AlpacaVenueOptions extends BrokerVenueOptions {
   readonly connection: AlpacaConnection;
-  readonly name?: string;
-  readonly clock?: Clock;
-  readonly schedule?: Schedule;
-  readonly random?: () => number;
-  readonly log?: Logger;
-  readonly requestTimeoutMs?: number;
-  readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
+  /** From the socket opening to the listening acknowledgement. */
   readonly handshakeTimeoutMs?: number;
-  readonly heartbeatMs?: number;
-  /** How long start() waits for the stream before it returns with healthy() false. */
-  readonly startTimeoutMs?: number;
   /** After a failed catch-up, when to try again. */
   readonly catchUpRetryMs?: number;
   /** How far back fillsSince(null) starts: the first reconciliation of a new venue. */
@@ -59,76 +50,39 @@ function isOrderNotFound(body: unknown): boolean {
   return code === 40410000 || (typeof message === 'string' && /order not found/i.test(message));
 }
 
-export class AlpacaVenue implements Venue {
+export class AlpacaVenue extends StreamingVenue implements Venue {
   readonly name: string;
+  protected readonly stream: ReconnectingSocket;
   readonly #http;
   readonly #activities: AlpacaActivities;
-  readonly #stream: ReconnectingSocket;
   readonly #ledger = new ReportLedger();
-  readonly #channel = new ReportChannel();
   readonly #clock: Clock;
-  readonly #schedule: Schedule;
   readonly #log: Logger;
   readonly #options: AlpacaVenueOptions;
   /** Live reports held back while a catch-up runs, so one order's reports keep venue order. */
   #held: ExecutionReport[] | null = null;
   #catchUpAgain = false;
-  #refused = false;
-  #closed = false;
 
   constructor(options: AlpacaVenueOptions) {
+    super(options.schedule ?? realTimeSchedule, options.startTimeoutMs ?? 10_000);
     const { connection } = options;
     this.#options = options;
     this.name = options.name ?? 'alpaca';
     this.#clock = options.clock ?? systemClock;
-    this.#schedule = options.schedule ?? realTimeSchedule;
     this.#log = options.log ?? silentLogger;
     this.#http = alpacaHttp({
       baseUrl: connection.baseUrl, keyId: connection.keyId, secretKey: connection.secretKey,
-      schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
+      schedule: this.schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     this.#activities = new AlpacaActivities(this.#http, (venueOrderId) => this.#clientOrderIdOf(venueOrderId));
-    this.#stream = tradeUpdatesStream({
+    this.stream = tradeUpdatesStream({
+      ...streamSettings(options, this.schedule, this.#log),
       url: connection.streamUrl, keyId: connection.keyId, secretKey: connection.secretKey,
-      schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
-      backoff: options.reconnect ?? { initialMs: 500, maxMs: 30_000 },
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      heartbeatMs: options.heartbeatMs ?? 20_000,
       onUpdate: (data) => this.#onUpdate(data),
-      onListening: () => {
-        void this.#catchUp();
-        this.#channel.streamLive();
-      },
-      onRefused: () => {
-        this.#refused = true;
-        this.#channel.releaseStart();
-      },
+      onListening: () => this.streamLive(),
+      onRefused: () => this.streamRefused(),
     });
-  }
-
-  /** Resolves once the stream listens, Alpaca refuses the key, or startTimeoutMs passes (then healthy() is false). */
-  async start(): Promise<void> {
-    this.#closed = false;
-    await this.#channel.waitForStart(this.#schedule, this.#options.startTimeoutMs ?? 10_000, () => this.#stream.start());
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#stream.close();
-    this.#channel.releaseStart();
-  }
-
-  healthy(): boolean {
-    return !this.#closed && !this.#refused && this.#stream.isLive();
-  }
-
-  onExecutionReport(listener: ExecutionReportListener): () => void {
-    return this.#channel.onExecutionReport(listener);
-  }
-
-  /** The stream is back after a break; this connector has already started fetching what it missed. */
-  onStreamRestored(listener: () => void): () => void {
-    return this.#channel.onStreamRestored(listener);
   }
 
   async submit(request: VenueOrderRequest): Promise<SubmitOutcome> {
@@ -240,7 +194,7 @@ export class AlpacaVenue implements Venue {
   }
 
   /** Looks up every order that may have changed while the stream was away, and reports what was missed. */
-  async #catchUp(): Promise<void> {
+  protected async catchUp(): Promise<void> {
     if (this.#held) {
       // The stream broke again while catching up: what the running pass already read may be stale.
       this.#catchUpAgain = true;
@@ -252,7 +206,7 @@ export class AlpacaVenue implements Venue {
     for (const clientOrderId of this.#ledger.unfinished()) {
       try {
         const view = await this.lookup(clientOrderId);
-        if (view !== null) for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#channel.deliver(report);
+        if (view !== null) for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.channel.deliver(report);
       } catch (error) {
         failed += 1;
         this.#log.warn({ venue: this.name, orderId: clientOrderId, err: (error as Error).message }, 'Alpaca catch-up lookup failed');
@@ -261,12 +215,12 @@ export class AlpacaVenue implements Venue {
     const held = this.#held;
     this.#held = null;
     for (const report of held) this.#emit(report);
-    if (this.#closed) return;
-    if (this.#catchUpAgain) void this.#catchUp();
-    else if (failed > 0) this.#schedule(() => void (this.#stream.isLive() ? this.#catchUp() : undefined), this.#options.catchUpRetryMs ?? 2_000);
+    if (this.closed) return;
+    if (this.#catchUpAgain) void this.catchUp();
+    else if (failed > 0) this.schedule(() => void (this.stream.isLive() ? this.catchUp() : undefined), this.#options.catchUpRetryMs ?? 2_000);
   }
 
   #emit(report: ExecutionReport): void {
-    if (this.#ledger.admit(report)) this.#channel.deliver(report);
+    if (this.#ledger.admit(report)) this.channel.deliver(report);
   }
 }

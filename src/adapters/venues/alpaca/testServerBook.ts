@@ -49,9 +49,9 @@ export interface BookActivity {
 
 export type TradeUpdate = Record<string, unknown> & { event: string; order: BookOrder };
 
-export type BookAnswer = { status: number; body: unknown; events: TradeUpdate[] };
+export type BookAnswer = { status: number; body: unknown; updates: TradeUpdate[] };
 
-const error = (status: number, code: number, message: string): BookAnswer => ({ status, body: { code, message }, events: [] });
+const error = (status: number, code: number, message: string): BookAnswer => ({ status, body: { code, message }, updates: [] });
 
 const TYPES = ['market', 'limit', 'stop', 'stop_limit'];
 const TIMES_IN_FORCE = ['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'];
@@ -96,7 +96,7 @@ export class AlpacaBook {
       status: 'new', extended_hours: false,
     };
     this.orders.push(order);
-    return { status: 200, body: order, events: [this.#event('new', order)] };
+    return { status: 200, body: order, updates: [this.#event('new', order)] };
   }
 
   cancel(id: string): BookAnswer {
@@ -105,7 +105,7 @@ export class AlpacaBook {
     if (['filled', 'canceled', 'expired', 'rejected'].includes(order.status)) return error(422, 42210000, `order is already in "${order.status}" state`);
     order.status = 'canceled';
     order.canceled_at = order.updated_at = this.clock.now().toISOString();
-    return { status: 204, body: null, events: [this.#event('canceled', order)] };
+    return { status: 204, body: null, updates: [this.#event('canceled', order)] };
   }
 
   /** An execution at the market; returns the trade update it produces. */

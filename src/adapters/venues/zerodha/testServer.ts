@@ -1,28 +1,21 @@
 /**
  * A server in the repository that speaks Kite Connect v3 as documented, so the connector is
  * tested without a network: the order endpoints it uses (form-encoded place, cancel, the day's
- * order book, an order's history and trades) behind the "token api_key:access_token" header,
- * the WebSocket with its order updates as text frames, and the faults of a real network and
- * broker: an answer dropped after the order was placed, 5xx, 429 with Retry-After, no answer,
- * validation held back, a stream cut and refused for a while. Test support; loopback only.
- * Invariants: a fault applies to exactly one request of its route; a dropped answer is dropped
- * after the book changed and its updates went out, as when a connection dies on the way back.
+ * order and trade books, an order's history and trades) behind the "token api_key:access_token"
+ * header, the WebSocket with its order updates as text frames, the postbacks Kite would send,
+ * validation held back on demand, and the faults of broker/testServerBase.ts. Test support;
+ * loopback only.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { D } from '../../../domain/money.ts';
 import { systemClock, type Clock } from '../../../ports/clock.ts';
+import { BrokerTestServer, type HttpFault, type ServerAnswer } from '../broker/testServerBase.ts';
 import { stringifyKiteJson } from './kiteJson.ts';
 import { tagFor } from './kiteWire.ts';
 import { KiteBook, type KiteBookAnswer, type KiteBookOrder } from './testServerBook.ts';
 
-export type HttpFault =
-  | { readonly kind: 'drop_after_accept' }
-  | { readonly kind: 'status'; readonly status: number; readonly errorType?: string }
-  | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number }
-  | { readonly kind: 'hang' };
+export type { HttpFault } from '../broker/testServerBase.ts';
 
 export type Route = 'place' | 'cancel' | 'orders' | 'history' | 'trades' | 'tradebook';
 
@@ -34,50 +27,27 @@ export interface KiteTestServerOptions {
   readonly clock?: Clock;
 }
 
-export class KiteTestServer {
+const kiteError = (status: number, errorType: string, message: string): KiteBookAnswer => ({
+  status, body: { status: 'error', message, data: null, error_type: errorType }, updates: [],
+});
+
+export class KiteTestServer extends BrokerTestServer<Route, KiteBookOrder, null> {
   readonly book: KiteBook;
-  readonly #http: Server;
-  readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #clients = new Set<WebSocket>();
-  readonly #faults = new Map<Route, HttpFault[]>();
-  readonly #held = new Set<ServerResponse>();
-  #refuseStreams = false;
 
   private constructor(private readonly options: KiteTestServerOptions) {
+    super('/');
     this.book = new KiteBook(options.instruments ?? ['INFY', 'SBIN'], new D(options.availableMargin ?? '1000000'), options.clock ?? systemClock);
-    this.#http = createServer((req, res) => void this.#handle(req, res));
-    this.#http.on('upgrade', (req, socket, head) => {
-      const query = new URL(req.url ?? '/', 'http://x').searchParams;
-      const refusal = this.#refuseStreams ? '503 Service Unavailable'
-        : query.get('api_key') !== options.apiKey || query.get('access_token') !== options.accessToken ? '403 Forbidden' : null;
-      if (refusal) {
-        socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\n\r\n`);
-        return;
-      }
-      this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        this.#clients.add(ws);
-        ws.on('close', () => this.#clients.delete(ws));
-      });
-    });
   }
 
   static async start(options: KiteTestServerOptions): Promise<KiteTestServer> {
     const server = new KiteTestServer(options);
-    await new Promise<void>((resolve) => server.#http.listen(0, '127.0.0.1', resolve));
+    await server.listen();
     return server;
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.#http.address() as AddressInfo).port}`;
-  }
-
-  get streamUrl(): string {
-    return `ws://127.0.0.1:${(this.#http.address() as AddressInfo).port}/`;
   }
 
   /** An execution of the order placed for this client order id, pushed to connected clients. */
   fill(clientOrderId: string, quantity: string, price: string): void {
-    this.#push([this.book.fill(tagFor(clientOrderId), quantity, price)]);
+    this.push([this.book.fill(tagFor(clientOrderId), quantity, price)]);
   }
 
   /**
@@ -97,79 +67,56 @@ export class KiteTestServer {
   }
 
   releaseValidation(): void {
-    this.#push(this.book.releaseValidation());
-  }
-
-  injectFault(route: Route, fault: HttpFault): void {
-    this.#faults.set(route, [...(this.#faults.get(route) ?? []), fault]);
-  }
-
-  heldRequests(): number {
-    return this.#held.size;
-  }
-
-  /** Cuts every stream connection; with `refuse`, new ones are turned away until allowStreams(). */
-  dropStreams(refuse: boolean): void {
-    this.#refuseStreams = refuse;
-    for (const ws of this.#clients) ws.terminate();
-  }
-
-  allowStreams(): void {
-    this.#refuseStreams = false;
+    this.push(this.book.releaseValidation());
   }
 
   connectedClients(): number {
-    return this.#clients.size;
+    return this.clients.size;
   }
 
-  async close(): Promise<void> {
-    for (const res of this.#held) res.destroy();
-    for (const ws of this.#clients) ws.terminate();
-    this.#wss.close();
-    this.#http.closeAllConnections();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  protected upgradeRefusal(req: IncomingMessage): string | null {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    return query.get('api_key') !== this.options.apiKey || query.get('access_token') !== this.options.accessToken ? '403 Forbidden' : null;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const form = new URLSearchParams(await readBody(req));
-    const method = req.method ?? 'GET';
-    const route = routeOf(method, url.pathname);
-    const fault = route ? this.#faults.get(route)?.shift() : undefined;
-    if (fault?.kind === 'hang') {
-      this.#held.add(res);
-      res.on('close', () => this.#held.delete(res));
-      return;
+  protected accept(): null {
+    return null;
+  }
+
+  protected routeOf(method: string, path: string): Route | null {
+    if (method === 'POST' && /^\/orders\/[a-z]+$/.test(path)) return 'place';
+    if (method === 'DELETE') return 'cancel';
+    if (method === 'GET' && path === '/orders') return 'orders';
+    if (method === 'GET' && path === '/trades') return 'tradebook';
+    if (method === 'GET' && path.endsWith('/trades')) return 'trades';
+    if (method === 'GET' && path.startsWith('/orders/')) return 'history';
+    return null;
+  }
+
+  protected faultAnswer(res: ServerResponse, fault: HttpFault & { kind: 'status' | 'rate_limited' }): void {
+    if (fault.kind === 'rate_limited') {
+      res.setHeader('retry-after', String(fault.retryAfterSeconds));
+      return this.send(res, kiteError(429, 'NetworkException', 'Too many requests'));
     }
-    if (fault?.kind === 'status' && fault.errorType === undefined && fault.status !== 500) {
+    if (fault.errorType === undefined && fault.status !== 500) {
       // A proxy in front of the API answers 502/503/504 with a page, not Kite's JSON envelope.
       res.writeHead(fault.status, { 'content-type': 'text/html' }).end(`<html><body>${fault.status}</body></html>`);
       return;
     }
-    if (fault?.kind === 'status') {
-      return send(res, { status: fault.status, body: { status: 'error', message: 'Something went wrong', data: null, error_type: fault.errorType ?? 'GeneralException' }, updates: [] });
-    }
-    if (fault?.kind === 'rate_limited') {
-      res.setHeader('retry-after', String(fault.retryAfterSeconds));
-      return send(res, { status: 429, body: { status: 'error', message: 'Too many requests', data: null, error_type: 'NetworkException' }, updates: [] });
-    }
-    if (req.headers['x-kite-version'] !== '3') {
-      return send(res, { status: 400, body: { status: 'error', message: 'Missing or invalid X-Kite-Version header', data: null, error_type: 'InputException' }, updates: [] });
-    }
-    if (req.headers.authorization !== `token ${this.options.apiKey}:${this.options.accessToken}`) {
-      return send(res, { status: 403, body: { status: 'error', message: 'Incorrect `api_key` or `access_token`.', data: null, error_type: 'TokenException' }, updates: [] });
-    }
-    const answer = this.#answer(method, url.pathname, form);
-    if (fault?.kind === 'drop_after_accept') {
-      this.#push(answer.updates);
-      req.socket.destroy();
-      return;
-    }
-    send(res, answer);
-    this.#push(answer.updates);
+    this.send(res, kiteError(fault.status, fault.errorType ?? 'GeneralException', 'Something went wrong'));
   }
 
-  #answer(method: string, path: string, form: URLSearchParams): KiteBookAnswer {
+  protected refusal(req: IncomingMessage): KiteBookAnswer | null {
+    if (req.headers['x-kite-version'] !== '3') return kiteError(400, 'InputException', 'Missing or invalid X-Kite-Version header');
+    if (req.headers.authorization !== `token ${this.options.apiKey}:${this.options.accessToken}`) {
+      return kiteError(403, 'TokenException', 'Incorrect `api_key` or `access_token`.');
+    }
+    return null;
+  }
+
+  protected answer(method: string, url: URL, text: string): KiteBookAnswer {
+    const path = url.pathname;
+    const form = new URLSearchParams(text);
     const place = /^\/orders\/([a-z]+)$/.exec(path);
     if (method === 'POST' && place) return this.book.place(place[1]!, form);
     const cancel = /^\/orders\/([a-z]+)\/([0-9]+)$/.exec(path);
@@ -180,36 +127,20 @@ export class KiteTestServer {
     if (method === 'GET' && trades) return this.book.tradesOf(trades[1]!);
     const history = /^\/orders\/([0-9]+)$/.exec(path);
     if (method === 'GET' && history) return this.book.history(history[1]!);
-    return { status: 404, body: { status: 'error', message: 'Route not found', data: null, error_type: 'GeneralException' }, updates: [] };
+    return kiteError(404, 'GeneralException', 'Route not found');
   }
 
-  #push(updates: readonly KiteBookOrder[]): void {
-    for (const ws of this.#clients) {
+  protected send(res: ServerResponse, answer: ServerAnswer<KiteBookOrder>): void {
+    res.statusCode = answer.status;
+    res.setHeader('content-type', 'application/json');
+    res.end(stringifyKiteJson(answer.body));
+  }
+
+  protected push(updates: readonly KiteBookOrder[]): void {
+    for (const ws of this.clients.keys()) {
       // A one-byte binary heartbeat, as Kite sends between messages: the connector must skip binary frames.
       ws.send(Buffer.from([0]), { binary: true });
       for (const order of updates) ws.send(stringifyKiteJson({ type: 'order', data: order }));
     }
   }
-}
-
-function routeOf(method: string, path: string): Route | null {
-  if (method === 'POST' && /^\/orders\/[a-z]+$/.test(path)) return 'place';
-  if (method === 'DELETE') return 'cancel';
-  if (method === 'GET' && path === '/orders') return 'orders';
-  if (method === 'GET' && path === '/trades') return 'tradebook';
-  if (method === 'GET' && path.endsWith('/trades')) return 'trades';
-  if (method === 'GET' && path.startsWith('/orders/')) return 'history';
-  return null;
-}
-
-function send(res: ServerResponse, answer: KiteBookAnswer): void {
-  res.statusCode = answer.status;
-  res.setHeader('content-type', 'application/json');
-  res.end(stringifyKiteJson(answer.body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -10,6 +10,7 @@
  * Invariant: a credential is held as a Secret from the moment it is read; no message repeats it.
  */
 import { ConfigError } from '../../../config.ts';
+import { urlVariable } from '../broker/brokerConfig.ts';
 import { Secret } from '../credentials.ts';
 import type { KiteSettings } from './kiteWire.ts';
 
@@ -32,8 +33,8 @@ export function loadZerodhaConnection(env: Env = process.env): ZerodhaConnection
   if (apiKey === '') throw new ConfigError('ORDERGATE_ZERODHA_API_KEY must be set when ORDERGATE_ZERODHA_ACCESS_TOKEN is');
   if (accessToken === '') throw new ConfigError('ORDERGATE_ZERODHA_ACCESS_TOKEN must be set when ORDERGATE_ZERODHA_API_KEY is');
   return {
-    baseUrl: url(env, 'ORDERGATE_ZERODHA_BASE_URL', 'https://api.kite.trade', ['https:', 'http:']),
-    streamUrl: url(env, 'ORDERGATE_ZERODHA_STREAM_URL', 'wss://ws.kite.trade', ['wss:', 'ws:']),
+    baseUrl: urlVariable(env, 'ORDERGATE_ZERODHA_BASE_URL', 'https://api.kite.trade', ['https:', 'http:']),
+    streamUrl: urlVariable(env, 'ORDERGATE_ZERODHA_STREAM_URL', 'wss://ws.kite.trade', ['wss:', 'ws:']),
     exchange: oneOf(env, 'ORDERGATE_ZERODHA_EXCHANGE', ['NSE', 'BSE', 'NFO', 'BFO', 'CDS', 'MCX'], 'NSE'),
     product: oneOf(env, 'ORDERGATE_ZERODHA_PRODUCT', ['CNC', 'MIS', 'NRML', 'MTF'], 'CNC'),
     apiKey: new Secret(apiKey),
@@ -45,17 +46,5 @@ export function loadZerodhaConnection(env: Env = process.env): ZerodhaConnection
 function oneOf(env: Env, name: string, allowed: readonly string[], fallback: string): string {
   const raw = env[name]?.trim() || fallback;
   if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got "${raw}"`);
-  return raw;
-}
-
-function url(env: Env, name: string, fallback: string, schemes: readonly string[]): string {
-  const raw = env[name]?.trim() || fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be a URL starting with ${schemes.join(' or ')}//`);
-  }
-  if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must start with ${schemes.join(' or ')}//; got ${parsed.protocol}//…`);
   return raw;
 }

@@ -2,11 +2,10 @@
  * Test support: a Zerodha connector wired to the in-repository Kite test server, on a
  * hand-driven clock, with every log line captured, and the harness the contract suite takes.
  */
-import { expect } from 'vitest';
 import { D } from '../../../domain/money.ts';
-import type { Logger } from '../../../ports/telemetry.ts';
 import type { VenueOrderRequest } from '../../../ports/venue.ts';
-import { eventually, type VenueUnderTest } from '../contract/harness.ts';
+import type { VenueUnderTest } from '../contract/harness.ts';
+import { brokerFaults, capturingLogger } from '../broker/brokerFixtures.ts';
 import { Secret } from '../credentials.ts';
 import { ManualTime } from '../sim/manualTime.ts';
 import { KiteTestServer } from './testServer.ts';
@@ -26,13 +25,6 @@ export interface ZerodhaRig {
   readonly time: ManualTime;
   readonly logLines: string[];
   close(): Promise<void>;
-}
-
-export function capturingLogger(lines: string[]): Logger {
-  const write = (level: string) => (obj: object, msg?: string) => {
-    lines.push(JSON.stringify({ level, ...obj, msg }));
-  };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 export async function openZerodha(
@@ -88,22 +80,7 @@ export async function zerodhaUnderTest(): Promise<VenueUnderTest> {
     fatal: { request: (clientOrderId) => limitOrder(clientOrderId, '1', { symbol: 'NOSUCH' }), reason: /400 InputException: Invalid `tradingsymbol`/ },
     fill: async (clientOrderId, quantity, price) => server.fill(clientOrderId, quantity, price),
     ordersAtVenue: async (clientOrderId) => server.ordersWithClientOrderId(clientOrderId),
-    faults: {
-      dropNextSubmitAnswer: () => server.injectFault('place', { kind: 'drop_after_accept' }),
-      failNextSubmit: (status) => server.injectFault('place', { kind: 'status', status }),
-      rateLimitNextSubmit: (retryAfterSeconds) => server.injectFault('place', { kind: 'rate_limited', retryAfterSeconds }),
-      hangNextSubmit: () => server.injectFault('place', { kind: 'hang' }),
-      heldRequests: () => server.heldRequests(),
-      elapseRequestDeadline: () => time.advance(REQUEST_TIMEOUT_MS),
-      interruptStream: async (whileDown) => {
-        server.dropStreams(true);
-        await eventually(() => expect(venue.healthy()).toBe(false));
-        await whileDown();
-        server.allowStreams();
-        time.advance(RECONNECT.maxMs);
-        await eventually(() => expect(venue.healthy()).toBe(true));
-      },
-    },
+    faults: brokerFaults(server, 'place', venue, time, { requestTimeoutMs: REQUEST_TIMEOUT_MS, reconnectMaxMs: RECONNECT.maxMs }),
     close: () => rig.close(),
   };
 }

@@ -20,12 +20,12 @@ import { systemClock, type Clock } from '../../../ports/clock.ts';
 import type { PostbackOutcome, PostbackReceiver } from '../../../ports/postbacks.ts';
 import { silentLogger, type Logger } from '../../../ports/telemetry.ts';
 import {
-  VenueThrottled, type CancelOutcome, type ExecutionReportListener, type SubmitOutcome, type Venue, type VenueFillsPage,
+  VenueThrottled, type CancelOutcome, type SubmitOutcome, type Venue, type VenueFillsPage,
   type VenueOrderRequest, type VenueOrderView,
 } from '../../../ports/venue.ts';
-import { realTimeSchedule, type BrokerHttp, type Schedule } from '../broker/brokerHttp.ts';
+import { realTimeSchedule, type BrokerHttp } from '../broker/brokerHttp.ts';
 import type { ReconnectingSocket } from '../broker/reconnectingSocket.ts';
-import { ReportChannel } from '../broker/reportChannel.ts';
+import { streamSettings, StreamingVenue, type BrokerVenueOptions } from '../broker/streamingVenue.ts';
 import { ReportLedger } from '../reportLedger.ts';
 import { cancelOutcomeOf, formBody, kiteHttp, KiteRefused, KiteUnavailable, submitOutcomeOf } from './kiteHttp.ts';
 import { verifyPostback } from './kitePostback.ts';
@@ -39,17 +39,8 @@ import {
 } from './kiteWire.ts';
 import type { ZerodhaConnection } from './zerodhaConfig.ts';
 
-export interface ZerodhaVenueOptions {
+export interface ZerodhaVenueOptions extends BrokerVenueOptions {
   readonly connection: ZerodhaConnection;
-  readonly name?: string;
-  readonly clock?: Clock;
-  readonly schedule?: Schedule;
-  readonly random?: () => number;
-  readonly log?: Logger;
-  readonly requestTimeoutMs?: number;
-  readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
-  readonly heartbeatMs?: number;
-  readonly startTimeoutMs?: number;
   /** How long submit waits for a placed order to pass Kite's validation and risk checks. */
   readonly confirmTimeoutMs?: number;
   /** Between two reads of a placed order's state while it is being validated. */
@@ -60,82 +51,48 @@ export interface ZerodhaVenueOptions {
   readonly workingOrderIds?: () => Promise<readonly string[]>;
 }
 
-export class ZerodhaVenue implements Venue, PostbackReceiver {
+export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackReceiver {
   readonly name: string;
+  protected readonly stream: ReconnectingSocket;
   readonly #http: BrokerHttp;
   readonly #reads: KiteReads;
-  readonly #stream: ReconnectingSocket;
   readonly #ledger = new ReportLedger();
   readonly #tags: KiteTags;
   readonly #submitting = new Set<string>();
   /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
   readonly #syncs = new Map<string, Promise<void>>();
   readonly #validations: ValidationWaits;
-  readonly #channel = new ReportChannel();
   readonly #clock: Clock;
-  readonly #schedule: Schedule;
   readonly #log: Logger;
   readonly #options: ZerodhaVenueOptions;
-  #refused = false;
-  #closed = false;
 
   constructor(options: ZerodhaVenueOptions) {
+    super(options.schedule ?? realTimeSchedule, options.startTimeoutMs ?? 10_000);
     const { connection } = options;
     this.#options = options;
     this.name = options.name ?? 'zerodha';
     this.#clock = options.clock ?? systemClock;
-    this.#schedule = options.schedule ?? realTimeSchedule;
     this.#log = options.log ?? silentLogger;
     this.#tags = new KiteTags(options.workingOrderIds ?? null);
     this.#http = kiteHttp({
       baseUrl: connection.baseUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
-      schedule: this.#schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
+      schedule: this.schedule, clock: this.#clock, timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     this.#reads = new KiteReads(this.#http, this.#clock);
-    this.#validations = new ValidationWaits(this.#reads, this.#schedule, {
+    this.#validations = new ValidationWaits(this.#reads, this.schedule, {
       timeoutMs: options.confirmTimeoutMs ?? 5_000, pollMs: options.confirmPollMs ?? 250,
     });
-    this.#stream = orderUpdateStream({
+    this.stream = orderUpdateStream({
+      ...streamSettings(options, this.schedule, this.#log),
       url: connection.streamUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
-      schedule: this.#schedule, random: options.random ?? Math.random, log: this.#log,
-      backoff: options.reconnect ?? { initialMs: 500, maxMs: 30_000 },
-      heartbeatMs: options.heartbeatMs ?? 20_000,
       onOrderUpdate: (order) => this.#onOrderUpdate(order),
-      onConnected: () => {
-        void this.#catchUp();
-        this.#channel.streamLive();
-      },
-      onRefused: () => {
-        this.#refused = true;
-        this.#channel.releaseStart();
-      },
+      onConnected: () => this.streamLive(),
+      onRefused: () => this.streamRefused(),
     });
   }
 
-  /** Resolves once the stream is connected, Kite refuses the session, or startTimeoutMs passes. */
-  async start(): Promise<void> {
-    this.#closed = false;
-    await this.#channel.waitForStart(this.#schedule, this.#options.startTimeoutMs ?? 10_000, () => this.#stream.start());
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#stream.close();
-    this.#channel.releaseStart();
+  protected override afterClose(): void {
     this.#validations.wakeAll();
-  }
-
-  healthy(): boolean {
-    return !this.#closed && !this.#refused && this.#stream.isLive();
-  }
-
-  onExecutionReport(listener: ExecutionReportListener): () => void {
-    return this.#channel.onExecutionReport(listener);
-  }
-
-  /** The stream is back after a break; this connector has already started fetching what it missed. */
-  onStreamRestored(listener: () => void): () => void {
-    return this.#channel.onStreamRestored(listener);
   }
 
   /** A postback as Kite POSTed it: checked, then handled as the same update on the WebSocket would be. */
@@ -243,7 +200,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
   /** Waits, bounded, for a placed order to pass validation: open (accepted), refused (rejected) or still unknown. */
   async #confirm(clientOrderId: string, orderId: string): Promise<SubmitOutcome> {
     this.#track(clientOrderId, orderId);
-    const state = await this.#validations.settled(orderId, () => this.#closed);
+    const state = await this.#validations.settled(orderId, () => this.closed);
     if (state === null) return { outcome: 'unknown', reason: `Kite took the order as ${orderId} but did not confirm it was open in time; look it up` };
     this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
     if (state.status === 'REJECTED') return { outcome: 'rejected', reason: `Kite refused the order after taking it: ${reasonOf(state)}` };
@@ -280,16 +237,16 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
     if (order.status !== 'REJECTED' && !isAcknowledged(order.status)) return;
     try {
       const view = await this.#reads.viewOf(clientOrderId, order);
-      for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.#channel.deliver(report);
+      for (const report of this.#ledger.missedIn(view, this.#clock.now())) this.channel.deliver(report);
     } catch (error) {
       const err = (error as Error).message;
-      if (this.#closed) return;
+      if (this.closed) return;
       if (attempt >= 5) {
         this.#log.error({ venue: this.name, orderId: clientOrderId, err }, 'Kite order sync gave up; the next reconnect or lookup reads the order again');
         return;
       }
       this.#log.warn({ venue: this.name, orderId: clientOrderId, attempt, err }, 'Kite order sync failed; reading it again later');
-      this.#schedule(() => this.#enqueueSync(clientOrderId, async () => {
+      this.schedule(() => this.#enqueueSync(clientOrderId, async () => {
         const state = await this.#reads.currentState(order.order_id).catch(() => order);
         await this.#sync(clientOrderId, state, attempt + 1);
       }), this.#options.resyncMs ?? 1_000);
@@ -305,7 +262,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
   }
 
   /** After a (re)connection: one read of the order book, then a sync of every tracked order still open. */
-  async #catchUp(): Promise<void> {
+  protected async catchUp(): Promise<void> {
     const unfinished = this.#ledger.unfinished();
     if (unfinished.length === 0) return;
     let book: KiteOrder[];
@@ -313,7 +270,7 @@ export class ZerodhaVenue implements Venue, PostbackReceiver {
       book = await this.#reads.orderBook();
     } catch (error) {
       this.#log.warn({ venue: this.name, err: (error as Error).message }, 'Kite catch-up could not read the order book; trying again');
-      if (!this.#closed) this.#schedule(() => void (this.#stream.isLive() ? this.#catchUp() : undefined), this.#options.resyncMs ?? 1_000);
+      if (!this.closed) this.schedule(() => void (this.stream.isLive() ? this.catchUp() : undefined), this.#options.resyncMs ?? 1_000);
       return;
     }
     for (const clientOrderId of unfinished) {
