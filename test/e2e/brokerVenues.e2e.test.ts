@@ -72,6 +72,33 @@ describe('broker venues configured over the admin API', () => {
     expect(venues.json.venues.find((v: { name: string }) => v.name === 'paper')).toMatchObject({ connected: true, reconciled: true });
   });
 
+  it('given executions at Alpaca while the gateway was down, when it starts, then reconciliation adopts them from the open orders and the fill activities', async () => {
+    alpaca = await AlpacaTestServer.start({ ...ALPACA, buyingPower: '1000000', symbols: ['AAPL'] });
+    gw = await restartableGateway('sqlite', {});
+    await gw.call('PUT', '/api/v1/admin/venues/paper', { ...ADMIN, body: { kind: 'alpaca', settings: { baseUrl: alpaca.baseUrl, streamUrl: alpaca.streamUrl }, active: true } });
+    await gw.call('PUT', '/api/v1/admin/venues/paper/credentials', { ...ADMIN, body: { key_id: ALPACA.keyId, secret_key: ALPACA.secretKey } });
+    await gw.restart();
+    const [working, done] = [
+      await gw.call('POST', '/api/v1/orders', { body: limitBuy('paper', 'e2e-recon-working') }),
+      await gw.call('POST', '/api/v1/orders', { body: limitBuy('paper', 'e2e-recon-done') }),
+    ];
+    await orderWhen(gw, working.json.id, 'acked');
+    await orderWhen(gw, done.json.id, 'acked');
+
+    await gw.stop();
+    alpaca.fill(working.json.id, '4', '100.25');
+    alpaca.fill(done.json.id, '10', '100.25');
+    await gw.restart();
+
+    expect(await orderWhen(gw, working.json.id, 'partially_filled')).toMatchObject({ filled_quantity: '4' });
+    expect(await orderWhen(gw, done.json.id, 'filled')).toMatchObject({ filled_quantity: '10' });
+    const read = await gw.call('GET', `/api/v1/orders/${working.json.id}`);
+    expect(read.json.fills).toEqual([expect.objectContaining({ quantity: '4', price: '100.25', venue: 'paper' })]);
+    const runs = await gw.call('GET', '/api/v1/admin/reconciliation', ADMIN);
+    const paper = runs.json.venues.find((v: { venue: string }) => v.venue === 'paper');
+    expect(paper.last_run).toMatchObject({ status: 'ok', fills_cursor: alpaca.book.activities.at(-1)!.id });
+  });
+
   it('given a venue configuration or credentials that cannot work, then each is refused with a 4xx naming the field, never echoing a value', async () => {
     gw = await restartableGateway('sqlite', {});
     const put = (name: string, body: unknown) => gw!.call('PUT', `/api/v1/admin/venues/${name}`, { ...ADMIN, body });
