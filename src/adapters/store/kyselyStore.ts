@@ -24,6 +24,10 @@ export interface StoreDialect {
   migrate(): Promise<void>;
   /** A driver error as StoreConflict or StoreUnavailable when it is one; otherwise the error itself. */
   classify(error: unknown): unknown;
+  /** Runs commit() elsewhere (SQLite's commit thread); by default a transaction on `db`. */
+  readonly commit?: OrderStore['commit'];
+  /** Closes what the dialect opened besides `db`. */
+  readonly close?: () => Promise<void>;
 }
 
 export function createKyselyStore(dialect: StoreDialect): OrderStore {
@@ -45,7 +49,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     commit: (changes) =>
       changes.length === 0
         ? Promise.resolve([])
-        : run(() => db.transaction().execute((trx) => commitBatch(trx, changes, dialect.lockRows))),
+        : run(() => dialect.commit?.(changes) ?? db.transaction().execute((trx) => commitBatch(trx, changes, dialect.lockRows))),
 
     findOrder: (orderId) => run(() => queries.findOrder(db, orderId)),
     findTraderOrder: (traderId, orderId) => run(() => queries.findTraderOrder(db, traderId, orderId)),
@@ -69,6 +73,9 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     markPublished: (eventIds, at) => run(() => outbox.markPublished(db, eventIds, at)),
 
     ping: () => run(async () => void (await sql`select 1`.execute(db))),
-    close: () => db.destroy(),
+    close: async () => {
+      await dialect.close?.();
+      await db.destroy();
+    },
   };
 }

@@ -18,6 +18,7 @@ import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } f
 import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
+import { CommitThread } from './commitThread.ts';
 import { RoutedSqliteDialect, WalSync, writerQueueFor } from './writeTransactions.ts';
 
 export interface SqliteStoreOptions {
@@ -49,13 +50,14 @@ export function classifySqliteError(error: unknown): unknown {
   return error;
 }
 
-function openDatabase(options: SqliteStoreOptions, role: 'writer' | 'reader'): Database.Database {
+/** `committer`: the commit thread's connection, whose COMMIT fsyncs itself (FULL); the writer leaves that to the driver. */
+export function openDatabase(options: SqliteStoreOptions, role: 'writer' | 'reader' | 'committer'): Database.Database {
   try {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     const sqlite = new Database(options.file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL on the writer: the WAL's fsync at each commit is done off the event loop by the driver (writeTransactions.ts).
-    sqlite.pragma(options.file === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+    sqlite.pragma(options.file === ':memory:' || role === 'committer' ? 'synchronous = FULL' : 'synchronous = NORMAL');
     sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.pragma('foreign_keys = ON');
     if (role === 'reader') sqlite.pragma('query_only = ON');
@@ -110,6 +112,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
   const reader = memory ? writer : openDatabase(options, 'reader');
   const connections = { writer, reader, queue: writerQueueFor(options.file), wal: new WalSync(memory ? null : durableWal(options.file)) };
   const db = new Kysely<StoreSchema>({ dialect: new RoutedSqliteDialect(connections) });
+  // Order commits run on their own thread (a ':memory:' database cannot be shared with one).
+  const thread = memory ? null : new CommitThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }, connections.queue);
   const migrate = async () => {
     const release = await connections.queue.acquire();
     try {
@@ -118,6 +122,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
     } finally {
       release();
     }
+    await thread?.start();
   };
-  return createKyselyStore({ dialect: 'sqlite', db, lockRows: false, migrate, classify: classifySqliteError });
+  return createKyselyStore({
+    dialect: 'sqlite', db, lockRows: false, migrate, classify: classifySqliteError,
+    ...(thread ? { commit: (changes) => thread.commit(changes), close: () => thread.close() } : {}),
+  });
 }

@@ -1,0 +1,107 @@
+/**
+ * The embedded store's commits run on a thread of their own. better-sqlite3 is synchronous: on
+ * the event loop, a batch's statements and its COMMIT's fsync would stop every request for
+ * their whole length. Here the event loop only encodes the batch and waits; the thread
+ * (commitWorker.ts) runs it, fsync included, on the machine's other core.
+ * Invariants:
+ * - One batch at a time, in the order commit() was called, through the same per-file write
+ *   queue as every other write of this process, so the thread and the event loop's own writer
+ *   connection never contend for SQLite's lock (which would block the event loop).
+ * - A batch resolves once COMMIT returned on the thread (synchronous=FULL): on disk, and visible
+ *   to the readers only from then on.
+ * - If the thread dies, every batch in flight fails with StoreUnavailable (it rolled back with its
+ *   connection) and the next commit starts a new thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { OutboxEvent } from '../../../ports/bus.ts';
+import { StoreUnavailable, type OrderChange } from '../../../ports/store.ts';
+import type { CommitRequest, CommitWorkerData } from './commitWorker.ts';
+import { encode, errorFromTransfer, type TransferredError } from './transfer.ts';
+import type { WriterQueue } from './writeTransactions.ts';
+
+type Reply = { readonly id: number; readonly events: OutboxEvent[] } | { readonly id: number; readonly error: TransferredError };
+
+interface Waiting {
+  resolve(events: OutboxEvent[]): void;
+  reject(error: unknown): void;
+}
+
+/** A plain JavaScript entry that registers tsx in the thread, then loads the TypeScript module. */
+const ENTRY = new URL('./commitWorkerEntry.mjs', import.meta.url);
+const WORKER_MODULE = new URL('./commitWorker.ts', import.meta.url).href;
+
+export class CommitThread {
+  #worker: Worker | null = null;
+  #ready: Promise<void> | null = null;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(
+    private readonly data: CommitWorkerData,
+    private readonly queue: WriterQueue,
+  ) {}
+
+  /** Starts the thread now, so the first order does not wait for it. */
+  start(): Promise<void> {
+    return this.#started();
+  }
+
+  async commit(changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
+    const release = await this.queue.acquire();
+    try {
+      await this.#started();
+      const worker = this.#worker!;
+      const id = this.#nextId++;
+      return await new Promise<OutboxEvent[]>((resolve, reject) => {
+        this.#waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, changes: encode(changes) } satisfies CommitRequest);
+      });
+    } finally {
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const release = await this.queue.acquire();
+    try {
+      await this.#worker?.terminate();
+      this.#worker = null;
+    } finally {
+      release();
+    }
+  }
+
+  #started(): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreUnavailable('the store is closed'));
+    this.#ready ??= new Promise<void>((resolve, reject) => {
+      const worker = new Worker(ENTRY, { workerData: { ...this.data, entry: WORKER_MODULE } });
+      // A commit in flight is a promise someone awaits; the thread itself keeps no process alive.
+      worker.unref();
+      this.#worker = worker;
+      worker.on('message', (message: Reply | { ready: true }) => {
+        if ('ready' in message) return resolve();
+        const waiting = this.#waiting.get(message.id);
+        if (!waiting) return;
+        this.#waiting.delete(message.id);
+        if ('error' in message) waiting.reject(errorFromTransfer(message.error));
+        else waiting.resolve(message.events);
+      });
+      const died = (reason: string) => {
+        if (this.#worker !== worker) return;
+        this.#worker = null;
+        this.#ready = null;
+        const error = new StoreUnavailable(`SQLite commit thread ${reason}`);
+        reject(error);
+        for (const waiting of this.#waiting.values()) waiting.reject(error);
+        this.#waiting.clear();
+      };
+      worker.on('error', (error) => died(`failed: ${error.message}`));
+      worker.on('exit', (code) => died(`exited with code ${code}`));
+    });
+    // A thread that dies before anyone waits is reported to the next commit, not as an unhandled rejection.
+    this.#ready.catch(() => undefined);
+    return this.#ready;
+  }
+}
