@@ -6,7 +6,8 @@
  * postback, and refuses a key on another venue. Then every line it printed, every row of every
  * table, the raw database file and every other file in its data folder are searched for each
  * secret, also base64-encoded. Negative controls prove the search would see a leak: a marker
- * sent in a URL is found in the logs, one in an order's client order id in the dump.
+ * sent in a URL is found in the logs, one in an order's client order id in the dump; and the
+ * FIX password is seen where it belongs, on the Logon a silent acceptor receives.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -84,13 +85,24 @@ class LoggedGateway {
   }
 }
 
-async function freeClosedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/** A FIX counterparty that never answers: it keeps what the gateway sends (its Logon). */
+async function silentAcceptor(): Promise<{ port: number; received: () => string; close: () => Promise<void> }> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', () => {});
   });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    received: () => Buffer.concat(chunks).toString('latin1'),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** Every row of every table, as text. */
@@ -142,7 +154,8 @@ describe.each(stores)('R15: broker credentials on %s', (store) => {
   it('given credentials set over the API and used end to end, then no secret appears in the logs, any table, the database file or the data folder', async () => {
     const alpaca = await AlpacaTestServer.start({ keyId: SECRETS.alpacaKeyId, secretKey: SECRETS.alpacaSecret, symbols: ['AAPL'] });
     const kite = await KiteTestServer.start({ apiKey: SECRETS.kiteApiKey, accessToken: SECRETS.kiteAccessToken, instruments: ['AAPL'] });
-    cleanups.push(() => alpaca.close(), () => kite.close());
+    const acceptor = await silentAcceptor();
+    cleanups.push(() => alpaca.close(), () => kite.close(), () => acceptor.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'ordergate-r15-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const schema = store === 'postgres' ? freshSchemaName() : null;
@@ -164,7 +177,7 @@ describe.each(stores)('R15: broker credentials on %s', (store) => {
         { key_id: SECRETS.alpacaKeyId, secret_key: SECRETS.refusedSecret }],
       ['kite', { kind: 'zerodha', settings: { baseUrl: kite.baseUrl, streamUrl: kite.streamUrl }, active: true },
         { api_key: SECRETS.kiteApiKey, access_token: SECRETS.kiteAccessToken, api_secret: SECRETS.kiteApiSecret }],
-      ['fixed', { kind: 'fix', settings: { host: '127.0.0.1', port: await freeClosedPort(), senderCompId: 'GW', targetCompId: 'NOBODY' }, active: true },
+      ['fixed', { kind: 'fix', settings: { host: '127.0.0.1', port: acceptor.port, senderCompId: 'GW', targetCompId: 'NOBODY' }, active: true },
         { username: 'gateway', password: SECRETS.fixPassword }],
     ];
     for (const [name, config, credentials] of venues) {
@@ -213,6 +226,8 @@ describe.each(stores)('R15: broker credentials on %s', (store) => {
     expect(occurrences(logs, marker)).toBeGreaterThan(0);
     expect(occurrences(dump.text, marker)).toBeGreaterThan(0);
     expect(logs).toMatch(/refused the stream credentials/);
+    // Positive control: the FIX password did go out, on the Logon, and only there.
+    expect(acceptor.received()).toContain(`\x01554=${SECRETS.fixPassword}\x01`);
     const none = Object.fromEntries(Object.keys(leaks('')).map((name) => [name, 0]));
     expect(leaks(logs)).toEqual(none);
     expect(leaks(dump.text)).toEqual(none);
