@@ -26,6 +26,7 @@ import { D } from './domain/money.ts';
 import { describeBus, openBus } from './adapters/bus/openBus.ts';
 import { registerExecutionMetrics } from './adapters/metrics/executionMetrics.ts';
 import { prometheusTelemetry } from './adapters/metrics/prometheus.ts';
+import { relayMetrics } from './adapters/metrics/relayMetrics.ts';
 import { openStore } from './adapters/store/openStore.ts';
 import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
 import { describeBuiltInSim, guardOptionsFor, openVault, openVenues, venueAdministration } from './adapters/venues/venueFactory.ts';
@@ -66,7 +67,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const { registry, telemetry } = prometheusTelemetry(store);
   // Everything publishes through the relay's fast path, so what the broker took is marked
   // published and the relay republishes only the rest (see app/outboxRelay.ts).
-  const relay = new OutboxRelay(store, await openBus({ url: config.busUrl, namespace: config.busNamespace, log: logger }), systemClock, logger);
+  const relay = new OutboxRelay(store, await openBus({ url: config.busUrl, namespace: config.busNamespace, log: logger }), systemClock, logger, relayMetrics(registry));
   const bus = relay.fastPath();
   const sim = new SimulatedExchange({
     name: 'sim',

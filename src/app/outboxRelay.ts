@@ -12,11 +12,13 @@
  * Invariants: an event is marked only after the bus took it; a bus that is down costs the
  * commit path nothing (the fast path skips it and the sweep waits for it); an event published
  * twice is harmless (consumers drop seqs they have; NATS drops a repeated event id).
+ * It reports through RelayTelemetry what each path published or failed to, and its status (bus
+ * up, backlog, what the last sweep found) from memory: watching it costs the store nothing.
  */
 import type { EventBus, OutboxEvent, StreamListener } from '../ports/bus.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrderStore } from '../ports/store.ts';
-import type { Logger } from '../ports/telemetry.ts';
+import type { Logger, RelayPath, RelayStatus, RelayTelemetry } from '../ports/telemetry.ts';
 
 export interface OutboxRelayOptions {
   /** How long the committer has to publish and mark an event before the sweep takes it over. */
@@ -55,15 +57,29 @@ export class OutboxRelay {
   private markTimer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> = Promise.resolve();
   private outage = false;
+  private lastSweepFound: number | null = null;
+  private lastSweepSucceededAt: Date | null = null;
 
   constructor(
     private readonly store: OrderStore,
     private readonly bus: EventBus,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly telemetry: RelayTelemetry,
     options: Partial<OutboxRelayOptions> = {},
   ) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    telemetry.readStatusFrom(() => this.status());
+  }
+
+  status(): RelayStatus {
+    return {
+      busUp: this.bus.healthy() && !this.outage,
+      publishesInFlight: this.inFlight.size,
+      marksPending: this.pendingMarks.length,
+      lastSweepFound: this.lastSweepFound,
+      lastSweepSucceededAt: this.lastSweepSucceededAt,
+    };
   }
 
   /** The bus as the group committer uses it: publish() starts the publication and returns at once. */
@@ -103,15 +119,30 @@ export class OutboxRelay {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Claims and publishes events past the grace until none is left; resolves to how many. */
+  /**
+   * Claims and publishes events past the grace until none is left; resolves to how many. With
+   * the bus down it waits without looking, so what the last sweep found stays as it was.
+   */
   async sweep(): Promise<number> {
     if (!this.bus.healthy()) return 0;
     let total = 0;
-    for (;;) {
-      const claim = { now: this.clock.now(), olderThanMs: this.options.graceMs, limit: this.options.batchSize, leaseMs: this.options.leaseMs };
-      const published = await this.store.relayUnpublished(claim, (events) => this.bus.publish(events));
-      total += published;
-      if (published < this.options.batchSize || this.stopping) break;
+    let found = 0;
+    try {
+      for (;;) {
+        const claim = { now: this.clock.now(), olderThanMs: this.options.graceMs, limit: this.options.batchSize, leaseMs: this.options.leaseMs };
+        const published = await this.store.relayUnpublished(claim, (events) => {
+          found += events.length;
+          return this.publishCounted('sweep', events);
+        });
+        total += published;
+        if (published < this.options.batchSize) {
+          this.lastSweepSucceededAt = claim.now;
+          break;
+        }
+        if (this.stopping) break;
+      }
+    } finally {
+      this.lastSweepFound = found;
     }
     if (total > 0) this.log.info({ count: total }, 'outbox relay published events their committer had not');
     return total;
@@ -133,18 +164,26 @@ export class OutboxRelay {
   private publishNow(events: readonly OutboxEvent[]): void {
     if (events.length === 0) return;
     if (!this.bus.healthy() || this.inFlight.size >= this.options.maxInFlight) return;
-    const publishing: Promise<void> = this.bus.publish(events).then(
-      () => {
-        this.remember(events.map((event) => event.id));
-        if (this.outage) this.log.info({}, 'publishing to the bus works again');
-        this.outage = false;
-      },
-      (error: unknown) => {
-        if (!this.outage) this.log.warn({ err: String(error) }, 'publishing to the bus failed; the outbox relay will retry');
-        this.outage = true;
-      },
+    const publishing: Promise<void> = this.publishCounted('fast', events).then(
+      () => this.remember(events.map((event) => event.id)),
+      () => {}, // counted and logged by publishCounted; these events are left to the sweep
     ).finally(() => this.inFlight.delete(publishing));
     this.inFlight.add(publishing);
+  }
+
+  /** Hands events to the bus, counts what it took or that it refused, and keeps the outage state. */
+  private async publishCounted(path: RelayPath, events: readonly OutboxEvent[]): Promise<void> {
+    try {
+      await this.bus.publish(events);
+    } catch (error) {
+      this.telemetry.outboxPublishFailed(path);
+      if (!this.outage) this.log.warn({ err: String(error) }, 'publishing to the bus failed; the outbox relay will retry');
+      this.outage = true;
+      throw error;
+    }
+    this.telemetry.outboxPublished(path, events.length);
+    if (this.outage) this.log.info({}, 'publishing to the bus works again');
+    this.outage = false;
   }
 
   private remember(ids: readonly string[]): void {

@@ -36,6 +36,18 @@ describe('operations', () => {
     expect(r.text).toContain('ordergate_commit_batch_size_bucket');
   });
 
+  it('/metrics exposes the outbox relay: published and failed per path, the bus, the backlog and the last sweep', async () => {
+    await gw.call('POST', '/api/v1/orders', { body: { symbol: 'AAPL', side: 'buy', quantity: '1', type: 'market' } });
+    const text = await eventually(async () => {
+      const r = await gw.call('GET', '/metrics', { token: null });
+      return /ordergate_outbox_published_total\{path="fast"\} [1-9]/.test(r.text) && /ordergate_outbox_sweep_last_success_timestamp_seconds [1-9]/.test(r.text) && r.text;
+    });
+    expect(text).toMatch(/ordergate_outbox_published_total\{path="sweep"\} \d+/);
+    for (const path of ['fast', 'sweep']) expect(text).toMatch(new RegExp(`ordergate_outbox_publish_failures_total\\{path="${path}"\\} \\d+`));
+    expect(text).toMatch(/\nordergate_bus_up 1\n/);
+    for (const gauge of ['publishes_in_flight', 'marks_pending', 'sweep_found_events']) expect(text).toMatch(new RegExp(`\\nordergate_outbox_${gauge} \\d+\\n`));
+  });
+
   it('/docs serves the OpenAPI document generated from the route schemas', async () => {
     const page = await gw.call('GET', '/docs', { token: null });
     expect(page.status).toBe(200);
