@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import type { CommitLoop } from './baselines.ts';
 import type { GatewayIntakeRun, ServerLoadRun } from './intake.ts';
+import type { RiskCost } from './riskCost.ts';
 import { round } from './stats.ts';
 import type { WebSocketResult } from './websocketLatency.ts';
 
@@ -23,6 +24,7 @@ export interface Results {
   bareIntake?: ServerLoadRun[];
   commitLoops?: CommitLoop[];
   websocket?: WebSocketResult;
+  riskCost?: RiskCost;
 }
 
 export function machineFacts(dataDir: string): Record<string, string | number> {
@@ -112,6 +114,7 @@ function disturbed(results: Results): string[] {
     ...(results.bareIntake ?? []).filter((run) => over(run.otherCpuPercent)).map((run) => `bare at ${run.connections} conn (${at(run.otherCpuPercent)})`),
     ...(results.commitLoops ?? []).filter((loop) => over(loop.otherCpuPercent)).map((loop) => `commit loop ${loop.clients} client(s) (${at(loop.otherCpuPercent!)})`),
     ...(results.websocket && over(results.websocket.otherCpuPercent) ? [`fill samples (${at(results.websocket.otherCpuPercent)})`] : []),
+    ...(results.riskCost?.runs ?? []).filter((r) => over(r.otherCpuPercent)).map((r) => `risk ${r.risk ? 'on' : 'off'} (${at(r.otherCpuPercent)})`),
   ];
 }
 
@@ -181,6 +184,14 @@ export function renderTable(results: Results): string {
     out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}; during the samples the gateway used ${num(ws.gatewayCpuPercent)} % CPU` +
       `${postgres ? `, PostgreSQL ${num(ws.databaseCpuPercent)} %` : ''}, other programs ${num(ws.otherCpuPercent)} %`);
     out.push(`  gateway RSS ${num(ws.rssKiBBefore / 1024, 1)} MiB → ${num(ws.rssKiBAfter / 1024, 1)} MiB with ${ws.subscribers} sockets open (${num(ws.rssKiBPerSubscriber, 1)} KiB each; opened in ${num(ws.openSeconds, 2)} s)`);
+  }
+  const risk = results.riskCost;
+  if (risk) {
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${num(100 * x, 1)} %`;
+    out.push('', `Pre-trade risk, in process (SubmitOrder → commit → sim → ack commit, ${risk.concurrency} in flight, SQLite file):`);
+    out.push(table(['risk checks', 'orders/s', 'µs CPU/order', 'other programs'],
+      risk.runs.map((r) => [r.risk ? 'on' : 'off', num(r.perSecond), num(r.cpuMicrosPerOrder), `${num(r.otherCpuPercent)} %`])));
+    out.push(`  with every check on: throughput ${pct(risk.throughputChange)}, CPU per order ${pct(risk.cpuPerOrderChange)} (best run of each; goal: a drop of at most 10 %)`);
   }
   if (results.gatewayIntake) {
     out.push('', `  gateway RSS after each intake run: ${results.gatewayIntake.map((g) => `${g.connections} conn ${num(g.rssKiBAfter / 1024, 0)} MiB`).join(', ')}; ` +

@@ -17,9 +17,10 @@ import {
   type GatewayOptions,
 } from './processes.ts';
 import { forFile, machineFacts, renderTable, sourceFacts, type Results } from './report.ts';
+import { measureRiskCost } from './riskCost.ts';
 import { measureFillLatency } from './websocketLatency.ts';
 
-const PHASES = ['intake', 'bare', 'commit', 'websocket'] as const;
+const PHASES = ['intake', 'bare', 'commit', 'websocket', 'risk'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
@@ -158,6 +159,11 @@ async function main(): Promise<void> {
     results.websocket = await measureFillLatency(
       { subscribers: opts.subscribers, traders: opts.wsTraders, samples: opts.samples, warmupSamples: 20, paceMs: opts.paceMs, noise: opts.noise },
       prepare, log);
+  }
+
+  if (opts.phases.has('risk')) {
+    log('pre-trade risk on and off, in process (SQLite)');
+    results.riskCost = await measureRiskCost(64, opts.duration, 2, opts.noise, log);
   }
 
   console.log(renderTable(results));

@@ -1,9 +1,11 @@
 /**
  * Group commit: changes submitted concurrently share one transaction, so throughput is not
- * capped by one fsync per order. One batch is in flight at a time, which keeps per-trader
- * stream seq order equal to publication order. If a batch fails, it is split in halves and
- * retried, down to single changes, so only the offending change fails (a unique-key race, a
- * version conflict) and one bad request costs its neighbours about 2·log2(batch) commits.
+ * capped by one fsync per order. Up to `maxInFlight` batches are with the store at once, so it
+ * never waits for the next one; events are published in the order their batches committed
+ * (the store assigns per-trader seqs at commit, so that is seq order; were it not, a client's
+ * stream reads the store at a gap). If a batch fails, it is split in halves and retried, down
+ * to single changes, so only the offending change fails (a unique-key race, a version
+ * conflict) and one bad request costs its neighbours about 2·log2(batch) commits.
  */
 import type { EventBus, OutboxEvent } from '../ports/bus.ts';
 import type { OrderChange, OrderStore } from '../ports/store.ts';
@@ -17,45 +19,62 @@ interface Waiting {
 
 export interface GroupCommitOptions {
   readonly maxBatch: number;
+  /**
+   * Batches handed to the store before the first of them is answered. Two keep the store busy:
+   * the next batch is ready to run the moment the previous one committed.
+   */
+  readonly maxInFlight: number;
 }
 
 export class GroupCommitter {
   private queue: Waiting[] = [];
-  private running = false;
+  private inFlight = 0;
+  private scheduled = false;
   private idle: Array<() => void> = [];
+  /** Publications, in the order the batches committed. */
+  private published: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: OrderStore,
     private readonly bus: EventBus,
     private readonly telemetry: Telemetry,
     private readonly log: Logger,
-    private readonly options: GroupCommitOptions = { maxBatch: 256 },
+    private readonly options: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 },
   ) {}
 
   /** Resolves once the change is durable and its stream events are handed to the bus. */
   commit(change: OrderChange): Promise<OutboxEvent[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ change, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the requests already read from sockets in this turn join the batch.
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
   /** Resolves when nothing is queued or committing; used at shutdown. */
   flushed(): Promise<void> {
-    return this.running ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
+    return this.inFlight > 0 || this.queue.length > 0 ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Let the requests already read from sockets in this turn join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       const batch = this.queue.splice(0, this.options.maxBatch);
-      await this.commitBatch(batch);
+      this.inFlight += 1;
+      void this.commitBatch(batch).finally(() => {
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.schedule();
+        else if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+      });
     }
-    this.running = false;
-    for (const wake of this.idle.splice(0)) wake();
   }
 
   private async commitBatch(batch: Waiting[]): Promise<void> {
@@ -75,7 +94,10 @@ export class GroupCommitter {
       return;
     }
     this.telemetry.batchCommitted(batch.length, (performance.now() - started) / 1000);
-    await this.publish(events);
+    // Chained: a batch's events go out after those of every batch that committed before it.
+    const publication = this.published.then(() => this.publish(events));
+    this.published = publication;
+    await publication;
     let offset = 0;
     for (const waiting of batch) {
       const count = waiting.change.stream.length;

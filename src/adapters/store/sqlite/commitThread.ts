@@ -4,9 +4,10 @@
  * their whole length. Here the event loop only encodes the batch and waits; the thread
  * (commitWorker.ts) runs it, fsync included, on the machine's other core.
  * Invariants:
- * - One batch at a time, in the order commit() was called, through the same per-file write
- *   queue as every other write of this process, so the thread and the event loop's own writer
- *   connection never contend for SQLite's lock (which would block the event loop).
+ * - Batches run one after another on the thread, in the order commit() was called, while the
+ *   thread holds the per-file write queue every other write of this process goes through, so the
+ *   thread and the event loop's own writer connection never contend for SQLite's lock (which
+ *   would block the event loop). Several batches may be queued on the thread at once.
  * - A batch resolves once COMMIT returned on the thread (synchronous=FULL): on disk, and visible
  *   to the readers only from then on.
  * - If the thread dies, every batch in flight fails with StoreUnavailable (it rolled back with its
@@ -48,7 +49,7 @@ export class CommitThread {
   }
 
   async commit(changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
-    const release = await this.queue.acquire();
+    await this.#enter();
     try {
       await this.#started();
       const worker = this.#worker!;
@@ -58,9 +59,40 @@ export class CommitThread {
         worker.postMessage({ id, changes: encode(changes) } satisfies CommitRequest);
       });
     } finally {
-      release();
+      this.#leave();
     }
   }
+
+  /**
+   * Joins the thread's hold on the write queue, taking it if there is none. Batches posted under
+   * one hold queue up on the thread, which runs them in order with no pause between them; a
+   * hold is not joined while another writer waits for the queue, so none is starved.
+   */
+  async #enter(): Promise<void> {
+    while (this.#hold && this.queue.waiting() > 0) await this.#holdEnded;
+    this.#inFlight += 1;
+    if (!this.#hold) {
+      let ended!: () => void;
+      this.#holdEnded = new Promise((resolve) => (ended = resolve));
+      this.#hold = this.queue.acquire().then((release) => () => {
+        release();
+        ended();
+      });
+    }
+    await this.#hold;
+  }
+
+  #leave(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight > 0) return;
+    const hold = this.#hold!;
+    this.#hold = null;
+    void hold.then((end) => end());
+  }
+
+  #inFlight = 0;
+  #hold: Promise<() => void> | null = null;
+  #holdEnded: Promise<void> = Promise.resolve();
 
   async close(): Promise<void> {
     this.#closed = true;

@@ -60,13 +60,23 @@ function run(statements: StatementCache, { sql, parameters }: CompiledQuery): Qu
 /** A FIFO mutex: acquire() resolves to the function that releases it. */
 export class WriterQueue {
   #tail: Promise<void> = Promise.resolve();
+  #waiting = 0;
 
   acquire(): Promise<() => void> {
     let release!: () => void;
     const turn = new Promise<void>((resolveTurn) => (release = resolveTurn));
-    const ready = this.#tail.then(() => release);
+    this.#waiting += 1;
+    const ready = this.#tail.then(() => {
+      this.#waiting -= 1;
+      return release;
+    });
     this.#tail = this.#tail.then(() => turn);
     return ready;
+  }
+
+  /** How many acquire() calls are still waiting for their turn. */
+  waiting(): number {
+    return this.#waiting;
   }
 }
 
