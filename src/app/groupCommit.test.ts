@@ -3,7 +3,12 @@
  * fails alone while the rest of its batch commits.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../adapters/bus/memory/memoryBus.ts';
+import { pendingOrder, submission } from '../adapters/store/contract/fixtures.ts';
 import { asClientOrderId } from '../domain/ids.ts';
+import { StoreUnavailable, type OrderStore } from '../ports/store.ts';
+import { noTelemetry } from '../ports/telemetry.ts';
+import { GroupCommitter } from './groupCommit.ts';
 import { submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
@@ -32,6 +37,18 @@ describe('group commit', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ ok: false, error: { code: 'duplicate_client_order_id', clientOrderId: 'taken' } });
     expect((await app.store.listTraderOrders('dup', { limit: 100, offset: 0 })).total).toBe(16);
+  });
+
+  it('fails a whole batch at once when the store cannot be reached: no split, one attempt', async () => {
+    let attempts = 0;
+    const down: OrderStore = { ...app.store, commit: async () => {
+      attempts += 1;
+      throw new StoreUnavailable('database unreachable');
+    } };
+    const committer = new GroupCommitter(down, new MemoryBus(), noTelemetry, app.ctx.log);
+    const outcomes = await Promise.allSettled(Array.from({ length: 16 }, () => committer.commit(submission(pendingOrder('down')))));
+    expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof StoreUnavailable)).toBe(true);
+    expect(attempts).toBe(1);
   });
 
   it('keeps each trader’s stream seq gap-free and in commit order across batches', async () => {

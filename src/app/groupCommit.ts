@@ -5,10 +5,13 @@
  * (the store assigns per-trader seqs at commit, so that is seq order; were it not, a client's
  * stream reads the store at a gap). If a batch fails, it is split in halves and retried, down
  * to single changes, so only the offending change fails (a unique-key race, a version
- * conflict) and one bad request costs its neighbours about 2·log2(batch) commits.
+ * conflict) and one bad request costs its neighbours about 2·log2(batch) commits. A store that
+ * cannot be reached fails the whole batch at once: no change in it is at fault, each split would
+ * wait out another timeout while its callers wait, and a retry could repeat a commit that did
+ * happen with its answer lost.
  */
 import type { EventBus, OutboxEvent } from '../ports/bus.ts';
-import type { OrderChange, OrderStore } from '../ports/store.ts';
+import { StoreUnavailable, type OrderChange, type OrderStore } from '../ports/store.ts';
 import type { Logger, Telemetry } from '../ports/telemetry.ts';
 
 interface Waiting {
@@ -83,8 +86,8 @@ export class GroupCommitter {
     try {
       events = await this.store.commit(batch.map((w) => w.change));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || error instanceof StoreUnavailable) {
+        for (const waiting of batch) waiting.reject(error);
         return;
       }
       this.log.debug({ size: batch.length, err: String(error) }, 'batch failed; retrying it in halves');

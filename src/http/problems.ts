@@ -25,6 +25,15 @@ export const validationProblem = (errors: readonly FieldProblem[]) =>
 
 export const notFound = (what: string) => new ApiProblem(404, 'not_found', 'Not found', `${what} was not found.`);
 
+/**
+ * The database cannot be reached (StoreUnavailable). Not "nothing was recorded": a commit whose
+ * link failed after the database took it did commit, and the client must be able to find out.
+ */
+export const databaseUnavailable = () => new ApiProblem(503, 'database_unavailable', 'Database unavailable',
+  'The order database cannot be reached. Retry shortly with the same client_order_id or Idempotency-Key: a retry never creates a second order. '
+  + 'An order answered this way was normally not recorded; if the link failed while it was committing, it may have been, '
+  + 'and GET /api/v1/orders/by-client-id/{client_order_id} shows it.');
+
 export function problemBody(problem: ApiProblem, errorId: string, instance: string): Record<string, unknown> {
   return {
     type: `urn:ordergate:problem:${problem.code}`,

@@ -7,11 +7,16 @@
  * - commit() locks the audit head FOR UPDATE first; all commits serialise on it (see commitBatch).
  * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
  *   value past 2^53 rather than rounding it.
+ * - Every query of the store has a deadline (QUERY_DEADLINE_MS): a cut or hung link would hold it,
+ *   and the request waiting on it, for as long as the outage lasts. Past it the query fails as
+ *   StoreUnavailable and its connection is dropped, not pooled. A commit answered that way did
+ *   not commit unless its COMMIT reached the server before the link failed (the caller's answer
+ *   says so). ping() answers within PING_DEADLINE_MS, so health checks stay prompt.
  * Unique violations map to StoreConflict by constraint name; lost or refused connections,
- * shutdowns and resource exhaustion map to StoreUnavailable.
+ * shutdowns, resource exhaustion and missed deadlines map to StoreUnavailable.
  */
 import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } from '../../../ports/store.ts';
 import { createKyselyStore } from '../kyselyStore.ts';
@@ -28,6 +33,12 @@ export interface PostgresStoreOptions {
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
 /** Longer than any transaction of ours takes; shorter than a paused instance may stay paused. */
 const IDLE_IN_TRANSACTION_MS = 5_000;
+/**
+ * Longer than any query of ours takes, including a commit waiting for the audit-head lock that a
+ * paused instance holds until IDLE_IN_TRANSACTION_MS ends its session (R5).
+ */
+const QUERY_DEADLINE_MS = 10_000;
+const PING_DEADLINE_MS = 2_000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
@@ -48,6 +59,59 @@ function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || (code.length === 5 && UNAVAILABLE_SQLSTATE.test(code)))) return true;
   return CONNECTION_LOST.test(error.message);
+}
+
+/** A query that missed its deadline; its code makes it classify as unavailable. */
+class QueryDeadlineMissed extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+/**
+ * The pool as Kysely uses it, with a deadline on each query. A connection whose query missed it is
+ * broken: later queries on it fail at once (Kysely's ROLLBACK), and on release the pool destroys it.
+ */
+function withDeadlines(pool: pg.Pool, deadlineMs: number): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let broken: QueryDeadlineMissed | null = null;
+    const query = (sql: string, parameters: readonly unknown[]) => {
+      if (broken) return Promise.reject(broken);
+      return new Promise<pg.QueryResult>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          broken = new QueryDeadlineMissed(`PostgreSQL did not answer within ${deadlineMs} ms`);
+          reject(broken);
+        }, deadlineMs);
+        client.query(sql, [...parameters]).then(
+          (result) => {
+            clearTimeout(timer);
+            resolve(result);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      });
+    };
+    return { query, release: () => client.release(broken ?? undefined) } as unknown as PostgresPoolClient;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapped = clients.get(client);
+      if (!wrapped) clients.set(client, (wrapped = wrap(client)));
+      return wrapped;
+    },
+    end: () => pool.end(),
+  };
+}
+
+function withinDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailable(`PostgreSQL did not answer a ping within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export function classifyPostgresError(error: unknown): unknown {
@@ -137,12 +201,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // every other one. The server ends such a session instead, and its work rolls back (R5).
     client.query(`SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`).catch(() => {});
   });
-  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
-  return createKyselyStore({
+  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool: withDeadlines(pool, QUERY_DEADLINE_MS) }) });
+  const store = createKyselyStore({
     dialect: 'postgres',
     db,
     lockRows: true,
     migrate: () => migratePostgres(pool, options.schema),
     classify: classifyPostgresError,
   });
+  return { ...store, ping: () => withinDeadline(store.ping(), PING_DEADLINE_MS) };
 }
