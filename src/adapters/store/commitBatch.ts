@@ -19,7 +19,10 @@ import { StoreConflict, type IdempotencyRecord, type OrderChange, type StreamEve
 import { applyAccountEffects } from './accountsCommit.ts';
 import { chainAuditEntries, type ChainHead } from './auditChain.ts';
 import { writeDispatchIntents, writeFillAdjustments } from './executionStore.ts';
+import { decimalText } from '../../domain/money.ts';
+import { reasonOf } from '../../domain/order/order.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
+import { updateOrder, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
@@ -44,11 +47,13 @@ export async function readAuditHead(db: Tx, lock: boolean): Promise<ChainHead> {
   return { seq: Number(head.seq), hash: head.hash };
 }
 
-export async function commitBatch(db: Tx, changes: readonly OrderChange[], lockRows: boolean): Promise<OutboxEvent[]> {
+export async function commitBatch(db: Tx, changes: readonly OrderChange[], dialect: Dialect): Promise<OutboxEvent[]> {
+  // PostgreSQL locks what it reads; on SQLite, BEGIN IMMEDIATE already holds the write lock.
+  const lockRows = dialect === 'postgres';
   const head = await readAuditHead(db, lockRows);
   await applyAccountEffects(db, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows);
-  await writeOrders(db, changes);
-  await writeDispatchIntents(db, changes.flatMap((change) => change.intents ?? []));
+  await writeOrders(db, changes, dialect);
+  await writeDispatchIntents(db, changes.flatMap((change) => change.intents ?? []), dialect);
 
   const fills = changes.flatMap((change) => change.newFills.map(fillToRow));
   for (const chunk of inChunks(fills)) await db.insertInto('fills').values(chunk).execute();
@@ -64,7 +69,7 @@ export async function commitBatch(db: Tx, changes: readonly OrderChange[], lockR
   return events;
 }
 
-async function writeOrders(db: Tx, changes: readonly OrderChange[]): Promise<void> {
+async function writeOrders(db: Tx, changes: readonly OrderChange[], dialect: Dialect): Promise<void> {
   let inserts: ReturnType<typeof orderToRow>[] = [];
   const flush = async () => {
     for (const chunk of inChunks(inserts)) await db.insertInto('orders').values(chunk).execute();
@@ -78,25 +83,12 @@ async function writeOrders(db: Tx, changes: readonly OrderChange[]): Promise<voi
       continue;
     }
     await flush();
-    const row = orderToRow(order);
-    const result = await db
-      .updateTable('orders')
-      .set({
-        status: row.status,
-        venue_order_id: row.venue_order_id,
-        filled_quantity: row.filled_quantity,
-        filled_notional: row.filled_notional,
-        reason: row.reason,
-        version: row.version,
-        updated_at: row.updated_at,
-      })
-      .where('id', '=', row.id)
-      .where('trader_id', '=', row.trader_id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) {
-      throw new StoreConflict('order_version', `order ${order.id} is not at version ${expectedVersion}`);
-    }
+    const updated = await updateOrder(db, dialect, {
+      id: order.id, traderId: order.traderId, status: order.status, venueOrderId: order.venueOrderId,
+      filledQuantity: decimalText(order.filledQuantity), filledNotional: decimalText(order.filledNotional), reason: reasonOf(order),
+      version: order.version, updatedAt: order.updatedAt.toISOString(),
+    }, expectedVersion);
+    if (!updated) throw new StoreConflict('order_version', `order ${order.id} is not at version ${expectedVersion}`);
   }
   await flush();
 }

@@ -16,6 +16,7 @@ import type {
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
 import { fillFromRow, toDate } from './rows.ts';
+import { completeIntent, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -57,7 +58,7 @@ function runFromRow(row: Selectable<ReconciliationRunsTable>): ReconciliationRun
 }
 
 /** Applies a batch's intent writes in array order; called by commitBatch inside its transaction. */
-export async function writeDispatchIntents(db: Tx, writes: readonly DispatchIntentWrite[]): Promise<void> {
+export async function writeDispatchIntents(db: Tx, writes: readonly DispatchIntentWrite[], dialect: Dialect): Promise<void> {
   let creates: Array<Insertable<DispatchIntentsTable>> = [];
   const flush = async () => {
     for (let start = 0; start < creates.length; start += CHUNK) {
@@ -85,7 +86,7 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
       continue;
     }
     const fenced = write.kind === 'update'
-      ? await db.updateTable('dispatch_intents').set({
+      ? (await db.updateTable('dispatch_intents').set({
         attempts: write.attempts,
         next_attempt_at: iso(write.nextAttemptAt),
         lease_expires_at: write.leaseExpiresAt === null ? null : iso(write.leaseExpiresAt),
@@ -96,10 +97,9 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
       }).where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner)
         .$if(write.orderVersion !== undefined, (query) => query.where((eb) => eb.exists(
           eb.selectFrom('orders').select('id').where('id', '=', write.orderId).where('version', '=', write.orderVersion!))))
-        .executeTakeFirst()
-      : await db.deleteFrom('dispatch_intents').where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner).executeTakeFirst();
-    const touched = 'numUpdatedRows' in fenced ? fenced.numUpdatedRows : fenced.numDeletedRows;
-    if (touched === 0n) {
+        .executeTakeFirst()).numUpdatedRows > 0n
+      : await completeIntent(db, dialect, write.orderId, write.owner);
+    if (!fenced) {
       if (write.kind === 'update' && write.orderVersion !== undefined && !(await orderAtVersion(db, write.orderId, write.orderVersion))) {
         throw new StoreConflict('order_version', `order ${write.orderId} changed since version ${write.orderVersion}`);
       }

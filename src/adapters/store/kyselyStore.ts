@@ -49,7 +49,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     commit: (changes) =>
       changes.length === 0
         ? Promise.resolve([])
-        : run(() => dialect.commit?.(changes) ?? db.transaction().execute((trx) => commitBatch(trx, changes, dialect.lockRows))),
+        : run(() => dialect.commit?.(changes) ?? db.transaction().execute((trx) => commitBatch(trx, changes, dialect.dialect))),
 
     findOrder: (orderId) => run(() => queries.findOrder(db, orderId)),
     findTraderOrder: (traderId, orderId) => run(() => queries.findTraderOrder(db, traderId, orderId)),

@@ -12,7 +12,7 @@
  */
 import {
   BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, IsolatedCircuitError, TaskCancelledError,
-  timeout, TimeoutStrategy, type CircuitBreakerPolicy, type TimeoutPolicy,
+  type CircuitBreakerPolicy,
 } from 'cockatiel';
 import type { Clock, Schedule } from '../../ports/clock.ts';
 import {
@@ -66,7 +66,6 @@ export class VenueGuard {
   readonly governor: RateGovernor;
   readonly venue: Venue & Partial<FillSimulator>;
   readonly #breaker: CircuitBreakerPolicy;
-  readonly #timeout: TimeoutPolicy;
 
   constructor(
     readonly raw: Venue & Partial<FillSimulator>,
@@ -79,7 +78,6 @@ export class VenueGuard {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerFailures),
     });
-    this.#timeout = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
     this.venue = this.#asVenue();
   }
 
@@ -166,8 +164,24 @@ export class VenueGuard {
     });
   }
 
+  /**
+   * The call, or TaskCancelledError after timeoutMs. A plain timer: the venue's call takes no
+   * abort signal, and cockatiel's timeout policy made (and aborted) one per call.
+   */
   #timed<T>(work: () => Promise<T>): Promise<T> {
-    return this.#timeout.execute(() => work());
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TaskCancelledError(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      work().then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #refused(error: unknown): boolean {

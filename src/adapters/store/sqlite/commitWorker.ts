@@ -33,7 +33,7 @@ const db = new Kysely<StoreSchema>({
 });
 
 port.on('message', (request: CommitRequest) => {
-  db.transaction().execute((trx) => commitBatch(trx, decode<OrderChange[]>(request.changes), false)).then(
+  db.transaction().execute((trx) => commitBatch(trx, decode<OrderChange[]>(request.changes), 'sqlite')).then(
     (events) => port.postMessage({ id: request.id, events }),
     (error: unknown) => port.postMessage({ id: request.id, error: errorToTransfer(classifySqliteError(error)) }),
   );
