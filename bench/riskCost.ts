@@ -46,6 +46,8 @@ export interface RiskCost {
   readonly cpuPerOrderChange: number;
 }
 
+/** Enough traders that none passes the default orders-per-second limit at the pipeline's rate. */
+const TRADERS = 64;
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'TSLA', 'NVDA', 'SPY', 'META'];
 
 async function pipeline(withRisk: boolean) {
@@ -83,7 +85,7 @@ async function pipeline(withRisk: boolean) {
   const submitOne = async () => {
     const i = next++;
     const result = await submitOrder(ctx, dispatcher, {
-      traderId: asTraderId(`bench-trader-${String((i % 16) + 1).padStart(3, '0')}`), clientOrderId: null, venue: null,
+      traderId: asTraderId(`bench-trader-${String((i % TRADERS) + 1).padStart(3, '0')}`), clientOrderId: null, venue: null,
       symbol: asSymbol(SYMBOLS[i % SYMBOLS.length]!), side: 'buy', type: 'limit', timeInForce: 'gtc',
       quantity: new D(10), limitPrice: new D(50), stopPrice: null, batchId: null,
     }, null);

@@ -96,7 +96,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     store,
     // On PostgreSQL every commit serialises on the audit-head lock: a second batch in flight
     // would only queue behind it, and a paused instance would hold the lock twice as long (R5).
-    committer: new GroupCommitter(store, bus, telemetry, logger, { maxBatch: 256, maxInFlight: store.dialect === 'sqlite' ? 2 : 1 }),
+    committer: new GroupCommitter(store, bus, telemetry, logger, { maxInFlight: store.dialect === 'sqlite' ? 2 : 1 }),
     clock: systemClock,
     ids: { next: () => uuidv7() },
     locks: new KeyedMutex(),

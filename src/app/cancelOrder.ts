@@ -3,9 +3,10 @@
  * (cancelled, or cancel rejected because a fill won the race) arrives as an execution report.
  *
  * Who sends the cancel: while the venue has not acknowledged the order (no venue order id),
- * its submit is not yet sent, in flight or in doubt, and the executor owns it. The executor then
- * either closes it unsent, or cancels it at the venue as soon as the venue has it (attempt.ts);
- * a cancel sent from here could overtake the submit and be refused, or reach the venue twice.
+ * its submit is not yet sent, in flight or in doubt, and the executor owns it: it closes the
+ * order unsent (attempt.ts), or, once a report shows the venue holds it, the report processor
+ * cancels it there (executionReports.ts). A cancel sent from here could overtake the submit and
+ * be refused, or reach the venue twice.
  * So here the cancel goes to the venue only for an acknowledged order; for the rest the
  * request commits with an `expedite` of the dispatch intent and wakes the executor.
  */

@@ -14,8 +14,8 @@ import type { ExecutionReport } from '../ports/venue.ts';
 import { cancelOrder } from './cancelOrder.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { venueRequest } from './execution/intents.ts';
-import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
-import { limitOrder, testApp, type TestApp } from './testContext.ts';
+import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
 let captured: ExecutionReport[] = [];

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { D } from '../domain/money.ts';
 import type { Order } from '../domain/order/order.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
-import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
-import { limitOrder, testApp, type TestApp } from './testContext.ts';
+import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
 beforeEach(async () => {

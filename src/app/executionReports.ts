@@ -3,6 +3,10 @@
  * expiry. Reports may repeat, arrive out of order (a fill before the ack) or race a cancel;
  * the transition table decides. Fills are deduplicated by (venue, venue fill id) in the
  * database; an overfill is refused and reported, never applied.
+ * Two duties come with applying them, because only the report applied under the order's lock
+ * knows the moment: the executor's record of a send rides with the change that applies the
+ * order's ack (rideOnAck), and an order withdrawn before the venue acknowledged it is
+ * cancelled at the venue by the report that first shows the venue holds it.
  */
 import { decide, type OrderCommand } from '../domain/order/decide.ts';
 import { isOrderId, type VenueFillId, type VenueName, type VenueOrderId } from '../domain/ids.ts';
@@ -127,7 +131,7 @@ export class ExecutionReportProcessor {
     const decision = decide(adjusted ?? commandFor(venueName, report), order, now);
     if (!decision.ok) return this.refused(order, report, decision.error.code);
     const ride = report.kind === 'ack' ? this.#rides.get(order.id) : undefined;
-    const riding = ride?.state === 'waiting' ? { ride, writes: ride.writes(report as Extract<ExecutionReport, { kind: 'ack' }>) } : null;
+    const riding = report.kind === 'ack' && ride?.state === 'waiting' ? { ride, writes: ride.writes(report) } : null;
     if (decision.value.length === 0) {
       if (riding) await this.settleRide(riding, bookkeeping(order, [riding.writes.audit], [riding.writes.intent]));
       return 'duplicate';

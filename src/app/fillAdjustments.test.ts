@@ -11,8 +11,8 @@ import type { ExecutionReport } from '../ports/venue.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { ExecutionReportProcessor } from './executionReports.ts';
 import { riskTestApp, type RiskTestApp } from './risk/riskTestApp.ts';
-import { HELD_DISPATCH, submitOrder } from './submitOrder.ts';
-import { limitOrder, testApp, type TestApp } from './testContext.ts';
+import { submitOrder } from './submitOrder.ts';
+import { HELD_DISPATCH, limitOrder, testApp, type TestApp } from './testContext.ts';
 
 let app: TestApp;
 beforeEach(async () => {

@@ -29,7 +29,10 @@ export interface GroupCommitOptions {
   readonly maxInFlight: number;
 }
 
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 };
+
 export class GroupCommitter {
+  private readonly options: GroupCommitOptions;
   private queue: Waiting[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -42,8 +45,10 @@ export class GroupCommitter {
     private readonly bus: EventBus,
     private readonly telemetry: Telemetry,
     private readonly log: Logger,
-    private readonly options: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 },
-  ) {}
+    options: Partial<GroupCommitOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_GROUP_COMMIT, ...options };
+  }
 
   /** Resolves once the change is durable and its stream events are handed to the bus. */
   commit(change: OrderChange): Promise<OutboxEvent[]> {

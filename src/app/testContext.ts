@@ -16,7 +16,10 @@ import { Dispatcher } from './dispatch.ts';
 import { ExecutionReportProcessor } from './executionReports.ts';
 import { GroupCommitter } from './groupCommit.ts';
 import { KeyedMutex } from './keyedMutex.ts';
-import type { SubmitOrderInput } from './submitOrder.ts';
+import type { OrderDispatch, SubmitOrderInput } from './submitOrder.ts';
+
+/** Commits orders and their intents without claiming or waking anything, as if the instance died at once. */
+export const HELD_DISPATCH: OrderDispatch = { prepare: () => null, dispatch() {} };
 
 export interface TestApp {
   readonly ctx: OrderContext;

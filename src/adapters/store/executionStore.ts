@@ -100,6 +100,7 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
         .executeTakeFirst()).numUpdatedRows > 0n
       : await completeIntent(db, dialect, write.orderId, write.owner);
     if (!fenced) {
+      // Which fence held it back, read only on this rare path so the common one stays one statement.
       if (write.kind === 'update' && write.orderVersion !== undefined && !(await orderAtVersion(db, write.orderId, write.orderVersion))) {
         throw new StoreConflict('order_version', `order ${write.orderId} changed since version ${write.orderVersion}`);
       }

@@ -6,8 +6,11 @@
  * - An intent with attempts > 0 may have reached the venue: the order is looked up by its
  *   client order id first. Found: its state is adopted and nothing is sent. Absent: sent again
  *   with the same id, or, once the attempts are spent, closed as never accepted.
- * - Every send is preceded by a durable execution_started (which also renews the lease and is
- *   fenced on it), so a crash after the send is seen as "maybe sent" on restart.
+ * - Every send is preceded by a durable execution_started, fenced on the lease and on the
+ *   order's version, so a crash after the send is seen as "maybe sent" on restart. An order
+ *   claimed in its own commit carries it already (intents.ts claimedOnCommit) and is sent at
+ *   once; if it waited at the rate governor or its lease is half gone, the lease is renewed
+ *   first under the same fences.
  * - Unknown outcomes leave the order in doubt with a jittered exponential backoff; rejections
  *   are final, but a rejection of a retry is confirmed by a lookup (it may be the venue refusing
  *   a duplicate of an earlier attempt that it holds).
@@ -104,16 +107,15 @@ async function sendRiding(
   const { ctx } = d;
   let changed = false;
   const outcome = await guard.submit(venueRequest(order), async (waited) => {
-    if (started) {
-      // Sent straight from the commit, the order is as it was read; after a wait for the
-      // governor it is read again, so a cancel made meanwhile withholds the send.
-      if (!waited || (await ctx.store.findOrder(order.id))?.version === order.version) return true;
-      changed = true;
-      return false;
-    }
     const now = ctx.clock.now();
+    // Claimed on commit and sent straight away, the attempt is recorded and the order is as it
+    // was committed. After a wait at the governor, or late in its lease, it is not taken on
+    // trust: the lease is renewed first, fenced like any other write (another instance may
+    // have taken it over, a cancel may have been committed meanwhile).
+    const leaseLeftMs = (intent.leaseExpiresAt?.getTime() ?? 0) - now.getTime();
+    if (started && !waited && leaseLeftMs > d.leaseMs / 2) return true;
     // Fenced on the order's version too: a cancel committed since the order was read stops the send.
-    return fenced(d, order, { kind: 'execution_started', attempt, venue: guard.name }, {
+    return writeIntent(d, order, started ? [] : [{ kind: 'execution_started', attempt, venue: guard.name }], {
       kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: now,
       leaseExpiresAt: new Date(now.getTime() + d.leaseMs), inDoubt: intent.inDoubt, lastError: intent.lastError, at: now,
       orderVersion: order.version,

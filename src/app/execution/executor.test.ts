@@ -9,8 +9,8 @@ import { asSymbol } from '../../domain/ids.ts';
 import { cancelOrder } from '../cancelOrder.ts';
 import type { Order } from '../../domain/order/order.ts';
 import type { Dispatcher } from '../dispatch.ts';
-import { HELD_DISPATCH, submitOrder } from '../submitOrder.ts';
-import { limitOrder } from '../testContext.ts';
+import { submitOrder } from '../submitOrder.ts';
+import { HELD_DISPATCH, limitOrder } from '../testContext.ts';
 import { bookkeeping, executionAudit, venueRequest } from './intents.ts';
 import { executionKit, type ExecutionKit } from './executionTestKit.ts';
 
@@ -164,6 +164,22 @@ describe('executor: leases', () => {
     expect(await journalOf(order.id)).toEqual(['lookup:not_found@15000', 'submit:accepted@15000']);
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
     expect(await kit.auditKinds(order.id)).toEqual(['submitted', 'execution_started', 'execution_started', 'acked', 'executed']);
+  });
+
+  it('given an order claimed on commit that waits at its paused governor past its lease, then the instance that took it over sends it and the first one never does', async () => {
+    kit = await executionKit();
+    kit.dispatcher.guards.get('sim')!.governor.pauseFor(20_000);
+    const order = await kit.submit();
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: 'instance-a' });
+    const other = kit.dispatcherFor('instance-b');
+    await other.start();
+
+    await kit.advance(16_000);
+    expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
+    await kit.advance(10_000);
+    expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
   });
 
   it('given a restart under the same instance name, then its own leases are released and the work resumes at once', async () => {

@@ -88,6 +88,8 @@ export class Executor {
 
   /** The order and what claimOnCommit() gave are committed: send it now. */
   runClaimed(claimed: ClaimedOnCommit, order: Order): void {
+    // Stopping: the lease lapses, and whoever claims the intent next looks the order up first.
+    if (this.#stopped) return;
     this.#run(claimed.intent, () => runClaimedOnCommit(this.#deps, claimed.intent, order));
   }
 

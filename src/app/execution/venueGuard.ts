@@ -101,7 +101,7 @@ export class VenueGuard {
         const go = await beforeSend(waited).catch((error: unknown) => {
           throw new Withheld(`not sent: ${error instanceof Error ? error.message : String(error)}`);
         });
-        if (!go) throw new Withheld('not sent: the dispatch lease is no longer ours');
+        if (!go) throw new Withheld('not sent: withheld before sending (the dispatch lease was lost, or the order changed)');
         const outcome = await this.#timed(() => this.raw.submit(request));
         if (outcome.outcome !== 'unknown') return outcome;
         const retryAfterMs = retryAfterOf(outcome);
@@ -171,7 +171,7 @@ export class VenueGuard {
   #timed<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new TaskCancelledError(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-      work().then(
+      Promise.resolve().then(work).then(
         (value) => {
           clearTimeout(timer);
           resolve(value);

@@ -10,8 +10,10 @@
  *   would block the event loop). Several batches may be queued on the thread at once.
  * - A batch resolves once COMMIT returned on the thread (synchronous=FULL): on disk, and visible
  *   to the readers only from then on.
- * - If the thread dies, every batch in flight fails with StoreUnavailable (it rolled back with its
- *   connection) and the next commit starts a new thread.
+ * - If the thread dies, every batch in flight fails with StoreUnavailable and the next commit
+ *   starts a new thread. A batch whose COMMIT returned just before the thread died did commit:
+ *   like a lost answer from PostgreSQL, its outcome is unknown to the caller (a submit answers
+ *   503 saying the order may exist; a report not recorded is caught up by reconciliation).
  */
 import { Worker } from 'node:worker_threads';
 import type { OutboxEvent } from '../../../ports/bus.ts';

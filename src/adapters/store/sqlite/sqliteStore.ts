@@ -1,12 +1,17 @@
 /**
- * The embedded store: one SQLite file through better-sqlite3, queried with Kysely.
- * - WAL, and a commit has reached the disk (the WAL's fsync) when it resolves, so a 201 sent
- *   after commit() means the order survives a power cut, not just a crash. The fsync runs off
- *   the event loop (writeTransactions.ts).
- * - Every write runs in a BEGIN IMMEDIATE transaction on the writer connection, queued per file
- *   in this process; another process holding the lock is waited for up to busy_timeout.
- * - Reads outside a transaction use a second, query-only connection, so they never wait for a
- *   commit (':memory:' databases have one connection for both).
+ * The embedded store: one SQLite file (WAL) through better-sqlite3, queried with Kysely, on
+ * three connections. Every write is durable (the WAL fsynced) before it resolves, so a 201 sent
+ * after commit() means the order survives a power cut, not just a crash; no fsync blocks the
+ * event loop:
+ * - Order commits (commit()) run on the commit thread's own connection, synchronous=FULL: its
+ *   COMMIT fsyncs, on the thread (commitThread.ts, commitWorker.ts).
+ * - Every other write (claims, settings, migrations) runs on the event loop's writer connection,
+ *   synchronous=NORMAL, and the driver fsyncs the WAL itself on the thread pool before the
+ *   transaction resolves (writeTransactions.ts).
+ * - Both take the per-file write queue first, so they never contend for SQLite's lock in this
+ *   process; another process holding it is waited for up to busy_timeout.
+ * - Reads outside a transaction use a query-only connection and never wait for a transaction,
+ *   only for an fsync in progress. ':memory:' databases have one connection and commit in process.
  * Unique violations map to StoreConflict by the columns SQLite names; I/O, lock and open
  * failures map to StoreUnavailable.
  */

@@ -24,6 +24,7 @@
 import { closeSync, fstatSync, fsync, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
+import { StoreUnavailable } from '../../../ports/store.ts';
 import {
   CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
@@ -102,14 +103,35 @@ export class WalSync {
   #fd: number | null = null;
   #inode = -1;
   #flushing: Promise<void> | null = null;
+  #broken: StoreUnavailable | null = null;
 
-  constructor(private readonly walPath: string | null) {}
+  constructor(
+    private readonly walPath: string | null,
+    private readonly sync: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void = fsync,
+  ) {}
+
+  /**
+   * Once an fsync failed, the store is unusable until a restart: the kernel may have dropped the
+   * pages it could not write and a later fsync "succeed" without them, while the commit is
+   * already visible. Like PostgreSQL, the only safe answer is to stop and let SQLite recover
+   * from what is really on disk.
+   */
+  failure(): StoreUnavailable | null {
+    return this.#broken;
+  }
 
   /** Called right after a COMMIT, in the same turn: resolves when that commit is on disk. */
   flush(): Promise<void> {
     if (this.walPath === null) return Promise.resolve();
+    if (this.#broken) return Promise.reject(this.#broken);
     const fd = this.#open(this.walPath);
-    const flushing = new Promise<void>((done, fail) => fsync(fd, (error) => (error ? fail(error) : done())));
+    const flushing = new Promise<void>((done, fail) => this.sync(fd, (error) => {
+      if (!error) return done();
+      this.#broken = new StoreUnavailable(
+        `SQLite's write-ahead log could not be synced to disk (${error.message}); restart ordergate so SQLite recovers from what is on disk`,
+        { cause: error });
+      fail(this.#broken);
+    }));
     this.#flushing = flushing;
     const settled = () => {
       if (this.#flushing === flushing) this.#flushing = null;
@@ -153,6 +175,8 @@ class RoutedConnection implements DatabaseConnection {
   constructor(private readonly driver: RoutedDriver) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const failure = this.driver.wal.failure();
+    if (failure) throw failure;
     if (this.#inTransaction) return run(this.driver.writer, compiled) as QueryResult<R>;
     const statement = this.driver.reader.prepare(compiled.sql);
     if (statement.readonly) {
@@ -179,6 +203,8 @@ class RoutedConnection implements DatabaseConnection {
   }
 
   async begin(): Promise<void> {
+    const failure = this.driver.wal.failure();
+    if (failure) throw failure;
     const release = await this.driver.queue.acquire();
     try {
       this.driver.writer.sqlite.exec('BEGIN IMMEDIATE');
