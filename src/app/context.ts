@@ -17,8 +17,8 @@ export interface VenueRegistry {
   names(): string[];
   /** The venue's fill simulator, only for simulated venues. */
   simulator(name: string): FillSimulator | undefined;
-  /** Which venue takes this order (routing/router.ts), or why none can. */
-  route(request: RouteRequest): Promise<RouteDecision>;
+  /** Which venue takes this order (routing/router.ts), or why none can; at once when it can tell without a read. */
+  route(request: RouteRequest): RouteDecision | Promise<RouteDecision>;
 }
 
 export interface OrderContext {
@@ -45,7 +45,7 @@ export function venueRegistry(defaultVenue: string, venues: readonly (Venue & Pa
       const venue = byName.get(name);
       return venue && typeof venue.simulateFills === 'function' ? (venue as FillSimulator) : undefined;
     },
-    route: async (request) => chooseVenue({ defaultVenue, configs: [], rules: [], connected: [...byName.keys()], reconciled: () => true }, request),
+    route: (request) => chooseVenue({ defaultVenue, configs: [], rules: [], connected: [...byName.keys()], reconciled: () => true }, request),
   };
 }
 

@@ -33,16 +33,14 @@ export type IdempotencyWriter = (order: Order) => IdempotencyRecord;
 /** How a committed order reaches its executor: Dispatcher, or a test's stand-in that holds orders back. */
 export type OrderDispatch = Pick<Dispatcher, 'prepare' | 'dispatch'>;
 
-/** Commits orders and their intents without claiming or waking anything, as if the instance died at once. */
-export const HELD_DISPATCH: OrderDispatch = { prepare: () => null, dispatch() {} };
-
 export async function submitOrder(
   ctx: OrderContext,
   dispatcher: OrderDispatch,
   input: SubmitOrderInput,
   idempotency: IdempotencyWriter | null,
 ): Promise<Result<Order, SubmitRejection>> {
-  const routed = await ctx.venues.route({ traderId: input.traderId, symbol: input.symbol, venue: input.venue });
+  const routing = ctx.venues.route({ traderId: input.traderId, symbol: input.symbol, venue: input.venue });
+  const routed = routing instanceof Promise ? await routing : routing;
   if (!routed.ok) return err(routed);
   const venue = routed.venue;
 
@@ -58,14 +56,17 @@ export async function submitOrder(
   const decision = decide({ kind: 'submit', terms }, null, now);
   if (!decision.ok) throw new Error(`a new order cannot be refused by the state machine: ${decision.error.code}`);
   const built = buildChange(ctx.ids, null, decision.value, idempotency);
-  // The intent to send commits with the order: a crash after the 201 cannot lose the send.
-  const claimed = dispatcher.prepare(built.order, now);
   const order = built.order;
+  const admitting = ctx.risk?.admit(terms) ?? null;
+  const admission = admitting instanceof Promise ? await admitting : admitting;
+  if (admission && !admission.ok) return err({ code: 'risk_denied', denial: admission.denial });
+  // The intent to send commits with the order: a crash after the 201 cannot lose the send. Its
+  // lease, when this instance claims it, starts now, after every wait before the commit.
+  const claimedAt = ctx.clock.now();
+  const claimed = dispatcher.prepare(order, claimedAt);
   const change: OrderChange = claimed
     ? { ...built.change, audit: [...built.change.audit, claimed.audit], intents: [claimed.write] }
-    : { ...built.change, intents: [submitIntent(order, now)] };
-  const admission = ctx.risk ? await ctx.risk.admit(terms) : null;
-  if (admission && !admission.ok) return err({ code: 'risk_denied', denial: admission.denial });
+    : { ...built.change, intents: [submitIntent(order, claimedAt)] };
 
   try {
     await ctx.committer.commit(admission ? { ...change, account: admission.effect } : change);

@@ -124,22 +124,38 @@ export class RiskGate {
   }
 
   async book(traderId: string): Promise<TraderBook> {
+    const book = this.bookOf(traderId);
+    if (!this.fresh(book)) await this.reload(traderId, book);
+    return book;
+  }
+
+  /**
+   * Answers at once when the trader's book is fresh (the usual case): an await here would put
+   * every order one turn of the event loop behind, and under load into a later group commit.
+   */
+  admit(terms: OrderTerms): Admission | Promise<Admission> {
+    const book = this.bookOf(terms.traderId);
+    if (!this.fresh(book)) return this.reload(terms.traderId, book).then(() => this.decide(terms, book));
+    return this.decide(terms, book);
+  }
+
+  private decide(terms: OrderTerms, book: TraderBook): Admission | Promise<Admission> {
+    const first = this.evaluate(terms, book);
+    if (first.ok || !RECHECKED.has(first.error.code)) return this.take(terms, book, first);
+    return this.reload(terms.traderId, book).then(() => this.take(terms, book, this.evaluate(terms, book)));
+  }
+
+  private bookOf(traderId: string): TraderBook {
     let book = this.books.get(traderId);
     if (!book) {
       book = new TraderBook();
       this.books.set(traderId, book);
     }
-    const now = this.clock.now().getTime();
-    if (book.stale || now - book.loadedAtMs > (this.options.bookMaxAgeMs ?? 2000)) await this.reload(traderId, book);
     return book;
   }
 
-  async admit(terms: OrderTerms): Promise<Admission> {
-    const book = await this.book(terms.traderId);
-    const first = this.evaluate(terms, book);
-    if (first.ok || !RECHECKED.has(first.error.code)) return this.take(terms, book, first);
-    await this.reload(terms.traderId, book);
-    return this.take(terms, book, this.evaluate(terms, book));
+  private fresh(book: TraderBook): boolean {
+    return !book.stale && this.clock.now().getTime() - book.loadedAtMs <= (this.options.bookMaxAgeMs ?? 2000);
   }
 
   /** Resolves when every order admitted so far in scope (a trader, or FIRM_SCOPE for all) has committed or failed. */

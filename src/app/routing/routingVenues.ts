@@ -52,13 +52,16 @@ export class RoutingVenues implements VenueRegistry {
     this.#reconciled = reconciled;
   }
 
-  async route(request: RouteRequest): Promise<RouteDecision> {
-    if (this.clock.now().getTime() - this.#loadedAt > this.refreshMs) {
-      await this.refresh().catch((error: unknown) => {
-        // Stale rules are better than refusing every order while the database blinks.
-        this.log.warn({ err: String(error) }, 'routing rules could not be refreshed; using the last ones read');
-      });
-    }
+  /** At once from the rules in memory, unless they are older than refreshMs: then after a refresh. */
+  route(request: RouteRequest): RouteDecision | Promise<RouteDecision> {
+    if (this.clock.now().getTime() - this.#loadedAt <= this.refreshMs) return this.#choose(request);
+    return this.refresh().catch((error: unknown) => {
+      // Stale rules are better than refusing every order while the database blinks.
+      this.log.warn({ err: String(error) }, 'routing rules could not be refreshed; using the last ones read');
+    }).then(() => this.#choose(request));
+  }
+
+  #choose(request: RouteRequest): RouteDecision {
     return chooseVenue({
       defaultVenue: this.defaultVenue, configs: this.#configs, rules: this.#rules, connected: this.names(), reconciled: this.#reconciled,
     }, request);
