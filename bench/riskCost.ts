@@ -18,7 +18,7 @@ import { DEFAULT_GUARD_OPTIONS, VenueGuards } from '../src/app/execution/venueGu
 import { ExecutionReportProcessor } from '../src/app/executionReports.ts';
 import { GroupCommitter } from '../src/app/groupCommit.ts';
 import { KeyedMutex } from '../src/app/keyedMutex.ts';
-import { RiskGate } from '../src/app/risk/riskGate.ts';
+import { bookMaxAgeMs, RiskGate } from '../src/app/risk/riskGate.ts';
 import { submitOrder } from '../src/app/submitOrder.ts';
 import { asSymbol, asTraderId } from '../src/domain/ids.ts';
 import { D } from '../src/domain/money.ts';
@@ -58,7 +58,9 @@ async function pipeline(withRisk: boolean) {
   await sim.start();
   let risk: RiskGate | undefined;
   if (withRisk) {
-    risk = new RiskGate(store.accounts, systemClock, { openingCash: new D('1000000000000'), livePrice: (symbol) => sim.referencePrice(symbol) });
+    risk = new RiskGate(store.accounts, systemClock, {
+      openingCash: new D('1000000000000'), livePrice: (symbol) => sim.referencePrice(symbol), bookMaxAgeMs: bookMaxAgeMs('sqlite'),
+    });
     await store.accounts.seedInstruments(sim.symbols().map((symbol) => ({
       symbol, lotSize: new D(1), tickSize: new D('0.01'), referencePrice: sim.referencePrice(symbol)!, tradable: true,
     })), new Date());

@@ -21,7 +21,7 @@ import { recoverWorkingOrders } from './app/recoverOrders.ts';
 import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './app/reconciliation/reconciler.ts';
 import { RoutingVenues } from './app/routing/routingVenues.ts';
 import { RiskControls } from './app/risk/riskControls.ts';
-import { RiskGate } from './app/risk/riskGate.ts';
+import { bookMaxAgeMs, RiskGate } from './app/risk/riskGate.ts';
 import { D } from './domain/money.ts';
 import { describeBus, openBus } from './adapters/bus/openBus.ts';
 import { registerExecutionMetrics } from './adapters/metrics/executionMetrics.ts';
@@ -82,7 +82,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   await sim.start();
   const execution = await connectVenues(config, store, sim, logger);
 
-  const risk = new RiskGate(store.accounts, systemClock, { openingCash: new D(config.demoCash), livePrice: (symbol) => sim.referencePrice(symbol) });
+  const risk = new RiskGate(store.accounts, systemClock, {
+    openingCash: new D(config.demoCash), livePrice: (symbol) => sim.referencePrice(symbol), bookMaxAgeMs: bookMaxAgeMs(store.dialect),
+  });
   await store.accounts.seedInstruments(sim.symbols().map((symbol) => ({
     symbol, lotSize: new D(1), tickSize: new D('0.01'), referencePrice: sim.referencePrice(symbol)!, tradable: true,
   })), systemClock.now());

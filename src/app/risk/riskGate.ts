@@ -33,6 +33,18 @@ export interface RiskGateOptions {
   readonly bookMaxAgeMs?: number;
 }
 
+/**
+ * How long a trader's book is trusted before its next order re-reads it. It only has to catch
+ * what other instances did: this one keeps its books current itself (holds on admission,
+ * re-reads after every settlement), and the store re-checks buying power at commit and every
+ * buying-power, position or loss denial against a fresh read. So one instance on the embedded
+ * store re-reads rarely, and instances sharing PostgreSQL every 2 s (a re-read lists the
+ * trader's open reservations, so it is not free).
+ */
+export function bookMaxAgeMs(dialect: 'sqlite' | 'postgres'): number {
+  return dialect === 'sqlite' ? 60_000 : 2_000;
+}
+
 export type Admission =
   | { readonly ok: true; readonly effect: AccountEffect; settle(committed: boolean): void }
   | { readonly ok: false; readonly denial: Denial };
