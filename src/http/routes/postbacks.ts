@@ -3,8 +3,10 @@
  * /api/v1/venues/{name}/postbacks. There is no bearer token: the venue authenticates each
  * body itself (a checksum with a shared secret), so the route hands the raw body, exactly as
  * received and whatever its content type, to the venue the name points at, and answers what
- * the venue decided: 200 taken, 403 bad checksum, 400 not a postback (naming the field),
- * 404 no such venue or one that takes no postbacks.
+ * the venue decided: 200 taken, 403 bad checksum, 400 not a postback or one from an earlier
+ * day (naming the field), 404 no such venue or one that takes no postbacks. A 200 promises
+ * only that the venue will read the order at the broker: the body's own fields are not trusted
+ * beyond what its checksum covers, and replays cost the broker a bounded number of reads.
  * Invariants: the body is never parsed here (a float would change a price, a re-encoding
  * the checksummed text); nothing in the body is logged.
  */

@@ -30,6 +30,9 @@ export abstract class BrokerTestServer<Route extends string, Update, Client> {
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #faults = new Map<Route, HttpFault[]>();
   readonly #held = new Set<ServerResponse>();
+  readonly #requests = new Map<Route, number>();
+  #inFlight = 0;
+  #mostInFlight = 0;
   #refuseStreams = false;
 
   protected constructor(private readonly streamPath: string) {
@@ -67,6 +70,18 @@ export abstract class BrokerTestServer<Route extends string, Update, Client> {
     return this.#held.size;
   }
 
+  /** How many requests this route has had. */
+  requestsTo(route: Route): number {
+    return this.#requests.get(route) ?? 0;
+  }
+
+  /** The most requests of any route in flight at once since the last call; restarts the count. */
+  takeMostInFlight(): number {
+    const most = this.#mostInFlight;
+    this.#mostInFlight = this.#inFlight;
+    return most;
+  }
+
   /** Cuts every stream connection; with `refuse`, new ones are turned away until allowStreams(). */
   dropStreams(refuse: boolean): void {
     this.#refuseStreams = refuse;
@@ -100,12 +115,15 @@ export abstract class BrokerTestServer<Route extends string, Update, Client> {
   protected abstract push(updates: readonly Update[]): void;
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#mostInFlight = Math.max(this.#mostInFlight, ++this.#inFlight);
+    res.once('close', () => this.#inFlight--);
     const url = new URL(req.url ?? '/', 'http://x');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
     const route = this.routeOf(method, url.pathname);
+    if (route) this.#requests.set(route, this.requestsTo(route) + 1);
     const fault = route ? this.#faults.get(route)?.shift() : undefined;
     if (fault?.kind === 'hang') {
       this.#held.add(res);

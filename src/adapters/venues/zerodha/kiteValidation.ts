@@ -20,9 +20,11 @@ export class ValidationWaits {
     private readonly timing: { readonly timeoutMs: number; readonly pollMs: number },
   ) {}
 
-  /** The update stream reported on this order: read it now rather than at the next poll. */
-  wake(orderId: string): void {
-    this.#wakers.get(orderId)?.();
+  /** The update stream reported on this order: read it now rather than at the next poll. Whether a wait was woken. */
+  wake(orderId: string): boolean {
+    const waker = this.#wakers.get(orderId);
+    waker?.();
+    return waker !== undefined;
   }
 
   wakeAll(): void {

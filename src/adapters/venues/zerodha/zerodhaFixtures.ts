@@ -2,9 +2,11 @@
  * Test support: a Zerodha connector wired to the in-repository Kite test server, on a
  * hand-driven clock, with every log line captured, and the harness the contract suite takes.
  */
+import { v7 as uuidv7 } from 'uuid';
+import { expect } from 'vitest';
 import { D } from '../../../domain/money.ts';
 import type { VenueOrderRequest } from '../../../ports/venue.ts';
-import type { VenueUnderTest } from '../contract/harness.ts';
+import { eventually, type ReportLog, type VenueUnderTest } from '../contract/harness.ts';
 import { brokerFaults, capturingLogger } from '../broker/brokerFixtures.ts';
 import { Secret } from '../credentials.ts';
 import { ManualTime } from '../sim/manualTime.ts';
@@ -66,6 +68,14 @@ export function limitOrder(clientOrderId: string, quantity: string, changes: Par
     clientOrderId, account: 'alice', symbol: 'INFY', side: 'buy', type: 'limit', timeInForce: 'day',
     quantity: new D(quantity), limitPrice: new D('1450.05'), stopPrice: null, ...changes,
   };
+}
+
+/** A fresh order, acked: once it is, everything reported before it has arrived. */
+export async function ackedOrder(venue: ZerodhaVenue, log: ReportLog, quantity = '1'): Promise<string> {
+  const id = uuidv7();
+  await venue.submit(limitOrder(id, quantity));
+  await eventually(() => expect(log.kindsOf(id)).toEqual(['ack']));
+  return id;
 }
 
 /** The rig as the connector contract suite sees it. */

@@ -9,11 +9,9 @@ import { describeVenueContract } from '../contract.ts';
 import { eventually, ReportLog } from '../contract/harness.ts';
 import type { ManualTime } from '../sim/manualTime.ts';
 import { tagFor } from './kiteWire.ts';
-import { Secret } from '../credentials.ts';
 import {
-  ACCESS_TOKEN, API_KEY, API_SECRET, CONFIRM_POLL_MS, connectZerodha, limitOrder, openZerodha, RECONNECT, zerodhaUnderTest, type ZerodhaRig,
+  ACCESS_TOKEN, ackedOrder, API_KEY, CONFIRM_POLL_MS, connectZerodha, limitOrder, openZerodha, RECONNECT, zerodhaUnderTest, type ZerodhaRig,
 } from './zerodhaFixtures.ts';
-import type { ZerodhaVenue } from './zerodhaVenue.ts';
 
 describeVenueContract('zerodha', zerodhaUnderTest, { faults: true, streamInterruption: true, reconciliation: true });
 
@@ -141,59 +139,11 @@ describe('zerodha connector', () => {
   });
 });
 
-describe('zerodha postbacks and reconciliation reads', () => {
+describe('zerodha reconciliation reads', () => {
   let rig: ZerodhaRig | null = null;
   afterEach(async () => {
     await rig?.close();
     rig = null;
-  });
-
-  /** A fresh order, acked: once it is, everything reported before it has arrived. */
-  const ackedOrder = async (venue: ZerodhaVenue, log: ReportLog, quantity = '1') => {
-    const id = uuidv7();
-    await venue.submit(limitOrder(id, quantity));
-    await eventually(() => expect(log.kindsOf(id)).toEqual(['ack']));
-    return id;
-  };
-
-  it('given a postback with a good checksum, then its update goes the way of the stream\'s: the fill reaches the listeners once', async () => {
-    rig = await openZerodha();
-    const log = new ReportLog(rig.venue);
-    const id = await ackedOrder(rig.venue, log, '10');
-    rig.server.book.fill(tagFor(id), '4', '1450.05');
-
-    const postback = rig.server.postbackOf(id, API_SECRET);
-    expect(rig.venue.receivePostback(postback)).toEqual({ ok: true });
-    expect(rig.venue.receivePostback(postback)).toEqual({ ok: true });
-    await eventually(() => expect(log.kindsOf(id)).toEqual(['ack', 'fill']));
-    await ackedOrder(rig.venue, log);
-    expect(log.fillsOf(id).map((fill) => fill.quantity.toFixed())).toEqual(['4']);
-  });
-
-  it('given a postback signed with another secret, or with a field changed on the way, then it is refused and nothing is reported', async () => {
-    rig = await openZerodha();
-    const log = new ReportLog(rig.venue);
-    const id = await ackedOrder(rig.venue, log, '10');
-    rig.server.book.fill(tagFor(id), '10', '1450.05');
-
-    expect(rig.venue.receivePostback(rig.server.postbackOf(id, `${API_SECRET}-other`))).toMatchObject({ ok: false, reason: 'bad_checksum' });
-    const good = JSON.parse(rig.server.postbackOf(id, API_SECRET)) as Record<string, unknown>;
-    const moved = JSON.stringify({ ...good, order_timestamp: '2020-01-01 09:15:00' });
-    expect(rig.venue.receivePostback(moved)).toMatchObject({ ok: false, reason: 'bad_checksum' });
-    await ackedOrder(rig.venue, log);
-    expect(log.kindsOf(id)).toEqual(['ack']);
-    expect(rig.logLines.join('\n')).not.toContain(API_SECRET);
-  });
-
-  it('given no api_secret, or a body that is not a postback, then it is refused saying why', async () => {
-    rig = await openZerodha();
-    expect(rig.venue.receivePostback('{"order_id": "1"')).toMatchObject({ ok: false, reason: 'malformed', field: '(body)' });
-    expect(rig.venue.receivePostback('[1]')).toMatchObject({ ok: false, reason: 'malformed', field: '(body)' });
-    expect(rig.venue.receivePostback('{"order_id":"1","order_timestamp":"2026-12-03 09:15:00"}')).toMatchObject({ ok: false, reason: 'malformed', field: 'checksum' });
-    expect(rig.venue.receivePostback('{"order_id":"1","order_timestamp":"2026-12-03 09:15:00","checksum":"abc"}')).toMatchObject({ ok: false, reason: 'malformed', field: 'checksum' });
-    const unsigned = await connectZerodha(rig.server, rig.time, [], { connection: { ...connectionOf(rig), apiSecret: null } });
-    expect(unsigned.receivePostback('{}')).toMatchObject({ ok: false, reason: 'not_configured' });
-    await unsigned.close();
   });
 
   it('given a restart, then orders placed before it are named by their client order id once the gateway says which it works; others as kite:<order id>', async () => {
@@ -219,10 +169,3 @@ describe('zerodha postbacks and reconciliation reads', () => {
     await restarted.close();
   });
 });
-
-function connectionOf(rig: ZerodhaRig) {
-  return {
-    baseUrl: rig.server.baseUrl, streamUrl: rig.server.streamUrl, exchange: 'NSE', product: 'CNC',
-    apiKey: new Secret(API_KEY), accessToken: new Secret(ACCESS_TOKEN), apiSecret: new Secret(API_SECRET),
-  };
-}

@@ -7,14 +7,16 @@
  * A successful place means the OMS registered the order, not that its risk checks passed
  * (Kite "Placing orders"); submit waits, bounded, for the order to leave validation, so
  * `accepted` means open at the venue and an RMS refusal ("Insufficient funds…") is `rejected`.
- * Reports: order updates from the WebSocket, or from postbacks (receivePostback, checksum
- * checked); fills from GET /orders/:id/trades (updates carry no trade ids); after a reconnect,
- * every tracked order is read from the order book again.
+ * Reports: order updates from the WebSocket (the connector's own authenticated session);
+ * a postback only wakes a read of its order at Kite (receivePostback); fills from
+ * GET /orders/:id/trades (updates carry no trade ids); after a reconnect, every tracked order
+ * is read from the order book again.
  * Reconciliation: openOrders() reads the day's order book and trade book; fillsSince() pages
  * the trade book (kiteTradePages); orders are named by their tags (kiteTags).
  * Invariants: a place is sent once per call, only after the book showed no order with the tag;
  * lookup returns null only when today's book lacks the tag and the id is from today, and
- * throws when it cannot tell; each report reaches listeners once, in venue order per order.
+ * throws when it cannot tell; each report reaches listeners once, in venue order per order;
+ * nothing in a postback's body but its order id is believed.
  */
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import type { PostbackOutcome, PostbackReceiver } from '../../../ports/postbacks.ts';
@@ -34,6 +36,7 @@ import { KiteReads } from './kiteReads.ts';
 import { orderUpdateStream } from './kiteStream.ts';
 import { tradesAfter } from './kiteTradePages.ts';
 import { ValidationWaits } from './kiteValidation.ts';
+import { WakeUps } from './kiteWakeUps.ts';
 import {
   carriesTag, fillViewOf, isAcknowledged, istDayStart, orderOf, placeForm, reasonOf, statusOf, tagFor, uuidV7Time, type KiteOrder,
 } from './kiteWire.ts';
@@ -49,6 +52,8 @@ export interface ZerodhaVenueOptions extends BrokerVenueOptions {
   readonly resyncMs?: number;
   /** The gateway's working orders at this venue, so orders placed before a restart are known by their tag. */
   readonly workingOrderIds?: () => Promise<readonly string[]>;
+  /** The least time between the starts of two reads that postbacks asked for (kiteWakeUps). */
+  readonly postbackReadSpacingMs?: number;
 }
 
 export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackReceiver {
@@ -62,6 +67,7 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
   /** Per order, the tail of its chain of syncs: one order's reports are produced one at a time. */
   readonly #syncs = new Map<string, Promise<void>>();
   readonly #validations: ValidationWaits;
+  readonly #wakeUps: WakeUps;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: ZerodhaVenueOptions;
@@ -82,6 +88,9 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
     this.#validations = new ValidationWaits(this.#reads, this.schedule, {
       timeoutMs: options.confirmTimeoutMs ?? 5_000, pollMs: options.confirmPollMs ?? 250,
     });
+    this.#wakeUps = new WakeUps((orderId) => this.#readWokenOrder(orderId), this.schedule, {
+      spacingMs: options.postbackReadSpacingMs ?? 500, attempts: 3, capacity: 10_000,
+    }, () => this.closed, { logger: this.#log, venue: this.name });
     this.stream = orderUpdateStream({
       ...streamSettings(options, this.schedule, this.#log),
       url: connection.streamUrl, apiKey: connection.apiKey, accessToken: connection.accessToken,
@@ -93,16 +102,21 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
 
   protected override afterClose(): void {
     this.#validations.wakeAll();
+    this.#wakeUps.stop();
   }
 
-  /** A postback as Kite POSTed it: checked, then handled as the same update on the WebSocket would be. */
+  /**
+   * A postback as Kite POSTed it. Its checksum covers order_id and order_timestamp only, so the
+   * body's status, tags and quantities are never used: a verified postback of today wakes a read
+   * of that order at Kite, and what Kite holds (its own tag, state and trades) is reported.
+   */
   receivePostback(rawBody: string): PostbackOutcome {
-    const verified = verifyPostback(rawBody, this.#options.connection.apiSecret);
+    const verified = verifyPostback(rawBody, this.#options.connection.apiSecret, this.#clock.now());
     if (!verified.ok) {
-      this.#log.warn({ venue: this.name, reason: verified.reason }, 'Kite postback refused');
+      this.#log.warn({ venue: this.name, reason: verified.reason, ...('field' in verified ? { field: verified.field } : {}) }, 'Kite postback refused');
       return verified;
     }
-    this.#onOrderUpdate(verified.order);
+    this.#wakeUps.wake(verified.orderId);
     return { ok: true };
   }
 
@@ -202,7 +216,7 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
     this.#track(clientOrderId, orderId);
     const state = await this.#validations.settled(orderId, () => this.closed);
     if (state === null) return { outcome: 'unknown', reason: `Kite took the order as ${orderId} but did not confirm it was open in time; look it up` };
-    this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
+    void this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, state));
     if (state.status === 'REJECTED') return { outcome: 'rejected', reason: `Kite refused the order after taking it: ${reasonOf(state)}` };
     return { outcome: 'accepted', venueOrderId: orderId };
   }
@@ -217,6 +231,7 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
     for (const clientOrderId of await this.#tags.recognise(book)) this.#ledger.track(clientOrderId);
   }
 
+  /** An update on the WebSocket: the connector's own session with Kite, so the body is Kite's word. */
   #onOrderUpdate(raw: unknown): void {
     let order: KiteOrder;
     try {
@@ -228,7 +243,16 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
     this.#validations.wake(order.order_id);
     const clientOrderId = this.#tags.clientOrderIdOf(order);
     if (!clientOrderId) return;
-    this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
+    void this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
+  }
+
+  /** A postback named this order: a submit waiting on its validation reads it; otherwise it is read here, and its own tag names it. */
+  async #readWokenOrder(orderId: string): Promise<void> {
+    if (this.#validations.wake(orderId)) return;
+    const order = await this.#reads.currentState(orderId);
+    const clientOrderId = this.#tags.clientOrderIdOf(order);
+    if (!clientOrderId) return;
+    await this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
   }
 
   /** Reports what this state of the order (with its trades, read now) holds that listeners have not had. */
@@ -246,19 +270,21 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
         return;
       }
       this.#log.warn({ venue: this.name, orderId: clientOrderId, attempt, err }, 'Kite order sync failed; reading it again later');
-      this.schedule(() => this.#enqueueSync(clientOrderId, async () => {
+      this.schedule(() => void this.#enqueueSync(clientOrderId, async () => {
         const state = await this.#reads.currentState(order.order_id).catch(() => order);
         await this.#sync(clientOrderId, state, attempt + 1);
       }), this.#options.resyncMs ?? 1_000);
     }
   }
 
-  #enqueueSync(clientOrderId: string, task: () => Promise<void>): void {
+  /** Resolves once this task has run (tasks catch their own failures). */
+  #enqueueSync(clientOrderId: string, task: () => Promise<void>): Promise<void> {
     const next = (this.#syncs.get(clientOrderId) ?? Promise.resolve()).then(task, task);
     this.#syncs.set(clientOrderId, next);
     void next.finally(() => {
       if (this.#syncs.get(clientOrderId) === next) this.#syncs.delete(clientOrderId);
     });
+    return next;
   }
 
   /** After a (re)connection: one read of the order book, then a sync of every tracked order still open. */
@@ -275,7 +301,7 @@ export class ZerodhaVenue extends StreamingVenue implements Venue, PostbackRecei
     }
     for (const clientOrderId of unfinished) {
       const order = book.find((entry) => carriesTag(entry, tagFor(clientOrderId)));
-      if (order) this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
+      if (order) void this.#enqueueSync(clientOrderId, () => this.#sync(clientOrderId, order));
     }
   }
 }
