@@ -156,6 +156,8 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Chil
       ORDERGATE_PORT: String(port),
       ORDERGATE_DATA_DIR: options.dataDir,
       ORDERGATE_DATABASE_URL: options.databaseUrl ?? '',
+      // PostgreSQL requires a credentials key (config.ts); the bench seals no credentials with it.
+      ...(options.databaseUrl ? { ORDERGATE_CREDENTIALS_KEY: Buffer.from('ordergate-bench-credentials-key!').toString('base64') } : {}),
       ORDERGATE_JWT_SECRET: options.jwtSecret,
       ORDERGATE_LOG_LEVEL: 'warn',
       ORDERGATE_RATE_LIMIT_PER_MIN: '1000000',

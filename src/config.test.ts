@@ -4,7 +4,7 @@ import { generateEncryptionKey } from './adapters/venues/credentials.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('loadConfig: broker venues', () => {
-  it('given no credentials key and no broker variables, then venues use a development key and have no environment credentials', () => {
+  it('given no credentials key on the embedded SQLite store and no broker variables, then venues use a development key and have no environment credentials', () => {
     const config = loadConfig({});
     expect(config.credentialsKey).toBeNull();
     expect(config.brokers).toEqual({ alpaca: null, zerodha: null });
@@ -15,6 +15,15 @@ describe('loadConfig: broker venues', () => {
     const config = loadConfig({ ORDERGATE_CREDENTIALS_KEY: key });
     expect(config.credentialsKey!.fingerprint()).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(config)).not.toContain(key);
+  });
+
+  it('given PostgreSQL and no credentials key, then the start stops with one line naming the variable; with a key it goes on', () => {
+    const postgres = { ORDERGATE_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    expect(() => loadConfig(postgres)).toThrow(ConfigError);
+    expect(() => loadConfig({ ...postgres, ORDERGATE_CREDENTIALS_KEY: '  ' })).toThrow(
+      /^ORDERGATE_CREDENTIALS_KEY must be set with ORDERGATE_DATABASE_URL: every instance on the database must seal venue credentials with the same key/,
+    );
+    expect(loadConfig({ ...postgres, ORDERGATE_CREDENTIALS_KEY: generateEncryptionKey() }).credentialsKey).not.toBeNull();
   });
 
   it('given a key that is not 32 bytes of base64, then the start stops naming the variable, not the value', () => {

@@ -41,7 +41,12 @@ export interface Config {
   readonly sim: SimConfig;
   /** Retries, leases, venue guards, reconciliation, the simulated exchange's front and faults. */
   readonly execution: ExecutionConfig;
-  /** Seals venue credentials at rest (ORDERGATE_CREDENTIALS_KEY); null: a development key in the data folder. */
+  /**
+   * Seals venue credentials at rest (ORDERGATE_CREDENTIALS_KEY). Null only on the embedded
+   * SQLite store: then a development key in the data folder, which no broker venue may use
+   * (adapters/venues/venueFactory.ts). On PostgreSQL it is required: instances sharing a
+   * database must share the key.
+   */
   readonly credentialsKey: EncryptionKey | null;
   /** Broker credentials and URLs from environment variables, for venues with none stored. */
   readonly brokers: BrokerEnvironment;
@@ -112,8 +117,12 @@ function busNamespace(env: Env): string {
   return raw;
 }
 
-function credentialsKey(env: Env): EncryptionKey | null {
+function credentialsKey(env: Env, databaseUrl: string | null): EncryptionKey | null {
   const raw = text(env, 'ORDERGATE_CREDENTIALS_KEY');
+  if (raw === null && databaseUrl !== null) {
+    throw new ConfigError('ORDERGATE_CREDENTIALS_KEY must be set with ORDERGATE_DATABASE_URL: every instance on the database must seal venue credentials '
+      + 'with the same key (32 random bytes in base64, e.g. from `openssl rand -base64 32`)');
+  }
   if (raw === null) return null;
   try {
     return parseEncryptionKey(raw);
@@ -136,11 +145,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtPublicKey !== null && !jwtPublicKey.includes('BEGIN PUBLIC KEY')) {
     throw new ConfigError('ORDERGATE_JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----…")');
   }
+  const databaseUrl = url(env, 'ORDERGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
   return {
     host: text(env, 'ORDERGATE_HOST') ?? '127.0.0.1',
     port: integer(env, 'ORDERGATE_PORT', 8080, 0, 65535),
     dataDir: text(env, 'ORDERGATE_DATA_DIR') ?? './data',
-    databaseUrl: url(env, 'ORDERGATE_DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
     busUrl: url(env, 'ORDERGATE_BUS_URL', ['redis:', 'rediss:', 'nats:']),
     busNamespace: busNamespace(env),
     wsMaxBufferedBytes: integer(env, 'ORDERGATE_WS_MAX_BUFFER_KIB', 1024, 16, 65_536) * 1024,
@@ -157,7 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     execution: loadExecutionConfig(env, (message) => {
       throw new ConfigError(message);
     }),
-    credentialsKey: credentialsKey(env),
+    credentialsKey: credentialsKey(env, databaseUrl),
     brokers: { alpaca: loadAlpacaConnection(env), zerodha: loadZerodhaConnection(env) },
     sim: {
       seed: integer(env, 'ORDERGATE_SIM_SEED', 42, 0, 2 ** 31 - 1),

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { signToken } from '../../src/http/auth.ts';
+import { POSTGRES_CREDENTIALS_KEY } from '../support/postgres.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CHAOS_SECRET = 'chaos-secret-that-is-long-enough-for-hs256!!';
@@ -90,7 +91,8 @@ export interface GatewayProcess {
 /** Starts `npm start` on a fixed port and resolves when it takes orders (health says ok). */
 export async function startGatewayProcess(port: number, env: Record<string, string>): Promise<GatewayProcess> {
   const { child, output } = spawnTsx('src/main.ts', {
-    ORDERGATE_PORT: String(port), ORDERGATE_JWT_SECRET: CHAOS_SECRET, ORDERGATE_LOG_LEVEL: 'error', ORDERGATE_SIM_TICK_MS: '0', ...env,
+    ORDERGATE_PORT: String(port), ORDERGATE_JWT_SECRET: CHAOS_SECRET, ORDERGATE_LOG_LEVEL: 'error', ORDERGATE_SIM_TICK_MS: '0',
+    ...(env.ORDERGATE_DATABASE_URL ? { ORDERGATE_CREDENTIALS_KEY: POSTGRES_CREDENTIALS_KEY } : {}), ...env,
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlpacaTestServer } from '../../src/adapters/venues/alpaca/testServer.ts';
+import { generateEncryptionKey } from '../../src/adapters/venues/credentials.ts';
 import { tagFor } from '../../src/adapters/venues/zerodha/kiteWire.ts';
 import { KiteTestServer } from '../../src/adapters/venues/zerodha/testServer.ts';
 import { eventually } from './harness.ts';
@@ -17,6 +18,8 @@ import { restartableGateway, type Restartable } from './restartableGateway.ts';
 const ADMIN = { as: 'ops', roles: ['admin' as const] };
 const ALPACA = { keyId: 'PKE2ETESTKEY000000001', secretKey: 'e2e-alpaca-secret-0f9e8d7c6b5a4' };
 const KITE = { apiKey: 'kitee2eapikey', accessToken: 'e2e-kite-access-token-77aa11', apiSecret: 'e2e-kite-api-secret-5566ff' };
+/** A broker venue that is active or has credentials needs the key to start (venueFactory.ts). */
+const WITH_KEY = { ORDERGATE_CREDENTIALS_KEY: generateEncryptionKey() };
 
 const limitBuy = (venue: string, clientOrderId: string) => ({
   symbol: 'AAPL', side: 'buy', quantity: '10', type: 'limit', limit_price: '100.25', time_in_force: 'day', venue, client_order_id: clientOrderId,
@@ -44,7 +47,7 @@ describe('broker venues configured over the admin API', () => {
 
   it('given an alpaca venue and its credentials set over the API, when the gateway restarts, then orders routed to it are acked and filled at Alpaca', async () => {
     alpaca = await AlpacaTestServer.start({ ...ALPACA, buyingPower: '1000000', symbols: ['AAPL'] });
-    gw = await restartableGateway('sqlite', {});
+    gw = await restartableGateway('sqlite', WITH_KEY);
     const configured = await gw.call('PUT', '/api/v1/admin/venues/paper', {
       ...ADMIN, body: { kind: 'alpaca', settings: { baseUrl: alpaca.baseUrl, streamUrl: alpaca.streamUrl }, active: true },
     });
@@ -74,7 +77,7 @@ describe('broker venues configured over the admin API', () => {
 
   it('given executions at Alpaca while the gateway was down, when it starts, then reconciliation adopts them from the open orders and the fill activities', async () => {
     alpaca = await AlpacaTestServer.start({ ...ALPACA, buyingPower: '1000000', symbols: ['AAPL'] });
-    gw = await restartableGateway('sqlite', {});
+    gw = await restartableGateway('sqlite', WITH_KEY);
     await gw.call('PUT', '/api/v1/admin/venues/paper', { ...ADMIN, body: { kind: 'alpaca', settings: { baseUrl: alpaca.baseUrl, streamUrl: alpaca.streamUrl }, active: true } });
     await gw.call('PUT', '/api/v1/admin/venues/paper/credentials', { ...ADMIN, body: { key_id: ALPACA.keyId, secret_key: ALPACA.secretKey } });
     await gw.restart();
@@ -135,7 +138,7 @@ describe('broker venues configured over the admin API', () => {
 
   it('given a zerodha venue with an api_secret, then a postback with a good checksum fills the order and a bad one is refused', async () => {
     kite = await KiteTestServer.start({ apiKey: KITE.apiKey, accessToken: KITE.accessToken, instruments: ['AAPL'] });
-    gw = await restartableGateway('sqlite', {});
+    gw = await restartableGateway('sqlite', WITH_KEY);
     await gw.call('PUT', '/api/v1/admin/venues/kite', {
       ...ADMIN, body: { kind: 'zerodha', settings: { baseUrl: kite.baseUrl, streamUrl: kite.streamUrl, exchange: 'NSE', product: 'CNC' }, active: true },
     });
@@ -165,6 +168,12 @@ describe('broker venues configured over the admin API', () => {
     const genuine = kite.postbackOf(created.json.id, KITE.apiSecret);
     const checksum = createHash('sha256').update(`${forged.order_id}${forged.order_timestamp}${KITE.apiSecret}`).digest('hex');
     expect(JSON.parse(genuine).checksum).toBe(checksum);
+    const yesterday = '2020-01-02 09:15:00';
+    const stale = await post(JSON.stringify({
+      ...forged, order_timestamp: yesterday, checksum: createHash('sha256').update(`${forged.order_id}${yesterday}${KITE.apiSecret}`).digest('hex'),
+    }));
+    expect(stale.status).toBe(400);
+    expect((await stale.json()).errors).toEqual([{ field: 'order_timestamp', message: expect.stringMatching(/not today's exchange day/) }]);
     const taken = await post(genuine, 'text/plain; charset=utf-8');
     expect(taken.status).toBe(200);
     const partial = await orderWhen(gw, created.json.id, 'partially_filled');

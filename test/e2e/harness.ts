@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { signToken, type Role } from '../../src/http/auth.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
-import { dropSchema, freshSchemaName, POSTGRES_URL } from '../support/postgres.ts';
+import { dropSchema, freshSchemaName, POSTGRES_CREDENTIALS_KEY, POSTGRES_URL } from '../support/postgres.ts';
 
 export const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
@@ -33,7 +33,7 @@ export async function startTestGateway(env: Record<string, string> = {}, store: 
   const dataDir = mkdtempSync(join(tmpdir(), 'ordergate-e2e-'));
   const pgSchema = store === 'postgres' ? freshSchemaName() : undefined;
   const config = loadConfig({
-    ...(store === 'postgres' ? { ORDERGATE_DATABASE_URL: POSTGRES_URL } : {}),
+    ...(store === 'postgres' ? { ORDERGATE_DATABASE_URL: POSTGRES_URL, ORDERGATE_CREDENTIALS_KEY: POSTGRES_CREDENTIALS_KEY } : {}),
     ORDERGATE_PORT: '0',
     ORDERGATE_DATA_DIR: dataDir,
     ORDERGATE_JWT_SECRET: SECRET,

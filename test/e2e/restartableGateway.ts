@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { signToken, type Role } from '../../src/http/auth.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
-import { dropSchema, freshSchemaName, POSTGRES_URL } from '../support/postgres.ts';
+import { dropSchema, freshSchemaName, POSTGRES_CREDENTIALS_KEY, POSTGRES_URL } from '../support/postgres.ts';
 import { SECRET, type Reply, type StoreKind } from './harness.ts';
 
 export interface Restartable {
@@ -23,7 +23,7 @@ export async function restartableGateway(store: StoreKind, env: Record<string, s
   const dataDir = mkdtempSync(join(tmpdir(), 'ordergate-restart-'));
   const pgSchema = store === 'postgres' ? freshSchemaName() : undefined;
   const boot = (extra: Record<string, string> = {}) => startGateway(loadConfig({
-    ...(store === 'postgres' ? { ORDERGATE_DATABASE_URL: POSTGRES_URL } : {}),
+    ...(store === 'postgres' ? { ORDERGATE_DATABASE_URL: POSTGRES_URL, ORDERGATE_CREDENTIALS_KEY: POSTGRES_CREDENTIALS_KEY } : {}),
     ORDERGATE_PORT: '0', ORDERGATE_DATA_DIR: dataDir, ORDERGATE_JWT_SECRET: SECRET, ORDERGATE_LOG_LEVEL: 'silent',
     ORDERGATE_SIM_TICK_MS: '0', ...env, ...extra,
   }), pgSchema ? { pgSchema } : {});

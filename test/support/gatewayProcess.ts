@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { POSTGRES_URL } from './postgres.ts';
+import { POSTGRES_CREDENTIALS_KEY, POSTGRES_URL } from './postgres.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const running = new Set<ChildProcess>();
@@ -70,6 +70,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       ORDERGATE_LOG_LEVEL: 'warn',
       ORDERGATE_SIM_TICK_MS: '0',
       ORDERGATE_RATE_LIMIT_PER_MIN: '1000000',
+      ...(env.ORDERGATE_DATABASE_URL ? { ORDERGATE_CREDENTIALS_KEY: POSTGRES_CREDENTIALS_KEY } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,9 @@ import pg from 'pg';
 
 export const POSTGRES_URL = process.env.ORDERGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** ORDERGATE_CREDENTIALS_KEY for gateways on the test server, which require one on PostgreSQL (config.ts); it seals no real secret. */
+export const POSTGRES_CREDENTIALS_KEY = Buffer.from('ordergate-test-credentials-key!!').toString('base64');
+
 export async function postgresUnreachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 });
   try {

@@ -4,7 +4,8 @@
  * at start. The admin API gets it as VenueCredentialsAdmin, which has no way to read a value.
  * Invariants: a row holds only the sealed value, the key's fingerprint and the field names;
  * every put gets a fresh row id and nonce; a value sealed under another key, or moved to
- * another venue's row, does not open (the error names the venue and the key fingerprints).
+ * another venue's row, does not open (the error names the venue and the key fingerprints);
+ * a development key is made only when a value is first sealed or opened with it.
  */
 import type { CredentialsDescription, VenueCredentialsAdmin, VenueCredentialStore } from '../../ports/venueCredentials.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -14,21 +15,41 @@ export type VenueCredentials = Readonly<Record<string, Secret>>;
 
 const associatedData = (venue: string, id: string) => `${venue}/${id}`;
 
+/** ORDERGATE_CREDENTIALS_KEY, or the development key, made when first needed (venueFactory.openVault). */
+export type VaultKey = EncryptionKey | { readonly development: () => EncryptionKey };
+
 export class CredentialVault implements VenueCredentialsAdmin {
+  #key: EncryptionKey | null;
+  readonly #developmentKey: (() => EncryptionKey) | null;
+
   constructor(
     private readonly store: VenueCredentialStore,
-    private readonly key: EncryptionKey,
+    key: VaultKey,
     private readonly clock: Clock,
     private readonly newId: () => string,
-  ) {}
+  ) {
+    this.#key = 'development' in key ? null : key;
+    this.#developmentKey = 'development' in key ? key.development : null;
+  }
+
+  /** Whether values are sealed with the development key rather than ORDERGATE_CREDENTIALS_KEY. */
+  get usesDevelopmentKey(): boolean {
+    return this.#developmentKey !== null;
+  }
+
+  #sealingKey(): EncryptionKey {
+    this.#key ??= this.#developmentKey!();
+    return this.#key;
+  }
 
   async set(venue: string, fields: Readonly<Record<string, string>>, by: string): Promise<CredentialsDescription> {
     const names = Object.keys(fields).sort();
     if (names.length === 0) throw new RangeError('credentials need at least one field');
     const id = this.newId();
     const plaintext = new Secret(JSON.stringify(Object.fromEntries(names.map((name) => [name, fields[name]]))));
+    const key = this.#sealingKey();
     const record = {
-      venue, id, sealed: sealSecret(this.key, associatedData(venue, id), plaintext), keyFingerprint: this.key.fingerprint(),
+      venue, id, sealed: sealSecret(key, associatedData(venue, id), plaintext), keyFingerprint: key.fingerprint(),
       fields: names, updatedAt: this.clock.now(), updatedBy: by,
     };
     await this.store.put(record);
@@ -48,10 +69,11 @@ export class CredentialVault implements VenueCredentialsAdmin {
   async open(venue: string): Promise<VenueCredentials | null> {
     const row = await this.store.find(venue);
     if (!row) return null;
-    if (row.keyFingerprint !== this.key.fingerprint()) {
-      throw new SealedSecretError(`the credentials of venue ${venue} were sealed under key ${row.keyFingerprint}, not this instance's key ${this.key.fingerprint()}`);
+    const key = this.#sealingKey();
+    if (row.keyFingerprint !== key.fingerprint()) {
+      throw new SealedSecretError(`the credentials of venue ${venue} were sealed under key ${row.keyFingerprint}, not this instance's key ${key.fingerprint()}`);
     }
-    const opened = openSecret(this.key, associatedData(venue, row.id), row.sealed);
+    const opened = openSecret(key, associatedData(venue, row.id), row.sealed);
     const parsed = JSON.parse(opened.reveal()) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(parsed).map(([name, value]) => [name, new Secret(String(value))]));
   }

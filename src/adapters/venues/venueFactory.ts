@@ -7,8 +7,13 @@
  * with a line saying what to fix: orders routed to it get venue_unavailable.
  * The built-in venue `sim` is (re)described from the environment at every start; its active
  * flag, set by an operator, is kept.
+ * Invariant: broker venues never start on the development credentials key. It is a file in
+ * the data folder (a copy of the folder opens what it seals) and is made per instance (sealed
+ * on one, unreadable on another): so the start stops, naming ORDERGATE_CREDENTIALS_KEY, when
+ * any broker venue is active or has credentials stored; PostgreSQL needs the variable
+ * whatever the venues (config.ts).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionConfig } from '../../executionConfig.ts';
 import type { GuardOptions } from '../../app/execution/venueGuard.ts';
@@ -23,7 +28,7 @@ import { generateEncryptionKey, parseEncryptionKey, type EncryptionKey } from '.
 import { FaultPlan, FaultyVenue, parseFaultSettings } from './sim/faults.ts';
 import { SimHttpVenue } from './sim/simHttpVenue.ts';
 import { SimulatedExchange } from './sim/simulatedExchange.ts';
-import { checkCredentials, checkSettings } from './venueKinds.ts';
+import { checkCredentials, checkSettings, isBrokerKind } from './venueKinds.ts';
 
 export type AnyVenue = Venue & Partial<FillSimulator>;
 
@@ -40,8 +45,14 @@ export async function describeBuiltInSim(store: ExecutionStore, execution: Execu
   await store.putVenueConfig({ name: 'sim', kind, settings, active: existing?.active ?? true, updatedAt: now });
 }
 
-/** The adapters of every configuration that can be built here, not yet started. */
+/** The start cannot go on: broker venues need ORDERGATE_CREDENTIALS_KEY. The message is the one line to print. */
+export class CredentialsKeyRequired extends Error {
+  override readonly name = 'CredentialsKeyRequired';
+}
+
+/** The adapters of every configuration that can be built here, not yet started. Throws CredentialsKeyRequired (see the invariant above). */
 export async function openVenues(configs: readonly VenueConfig[], context: VenueBuildContext): Promise<AnyVenue[]> {
+  if (context.vault.usesDevelopmentKey) await refuseDevelopmentKey(configs, context.vault);
   const venues: AnyVenue[] = [];
   for (const config of configs) {
     const venue = await buildVenue(config, context).catch((error: unknown) => {
@@ -51,6 +62,21 @@ export async function openVenues(configs: readonly VenueConfig[], context: Venue
     if (venue) venues.push(venue);
   }
   return venues;
+}
+
+async function refuseDevelopmentKey(configs: readonly VenueConfig[], vault: CredentialVault): Promise<void> {
+  const needing: string[] = [];
+  let sealed = false;
+  for (const config of configs.filter((candidate) => isBrokerKind(candidate.kind))) {
+    const stored = (await vault.describe(config.name)) !== null;
+    sealed ||= stored;
+    const why = [config.active ? 'active' : null, stored ? 'credentials stored' : null].filter(Boolean);
+    if (why.length > 0) needing.push(`${config.name} (${config.kind}: ${why.join(', ')})`);
+  }
+  if (needing.length === 0) return;
+  throw new CredentialsKeyRequired(`ORDERGATE_CREDENTIALS_KEY is not set, and broker venues need it: ${needing.join('; ')}. `
+    + 'Set it to 32 random bytes in base64 (openssl rand -base64 32), the same on every instance'
+    + `${sealed ? ', then set those venues\' credentials again (they were sealed with the development key)' : ''}.`);
 }
 
 /** The adapter for one configuration. Null when this build has none, or the configuration cannot run (logged). */
@@ -100,20 +126,26 @@ export function guardOptionsFor(config: VenueConfig | undefined, execution: Exec
 }
 
 /**
- * The vault under the configured key, or, with none configured, under a development key kept
- * in the data folder (made on first use, mode 0600), as the development JWT secret is.
+ * The vault under the configured key, or, with none configured (SQLite only, config.ts),
+ * under a development key kept in the data folder, made the first time a value is sealed or
+ * opened (mode 0600), as the development JWT secret is.
  */
 export function openVault(
   store: VenueCredentialStore, key: EncryptionKey | null, dataDir: string, clock: Clock, newId: () => string, log: Logger,
 ): CredentialVault {
-  return new CredentialVault(store, key ?? developmentKey(dataDir, log), clock, newId);
+  return new CredentialVault(store, key ?? { development: () => developmentKey(dataDir, log) }, clock, newId);
 }
 
 function developmentKey(dataDir: string, log: Logger): EncryptionKey {
   const file = join(dataDir, 'dev-credentials-key');
-  if (!existsSync(file)) writeFileSync(file, `${generateEncryptionKey()}\n`, { mode: 0o600 });
+  try {
+    // 'wx': of two starts making it at once, the second reads the first's key instead of replacing it.
+    writeFileSync(file, `${generateEncryptionKey()}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   const key = parseEncryptionKey(readFileSync(file, 'utf8').trim());
   log.warn({ file, keyFingerprint: key.fingerprint() },
-    'ORDERGATE_CREDENTIALS_KEY is not set: venue credentials are sealed with a development key kept in the data folder; set the variable in production');
+    'ORDERGATE_CREDENTIALS_KEY is not set: venue credentials are sealed with a development key in the data folder, and the next start refuses while a broker venue has credentials or is active; set the variable');
   return key;
 }

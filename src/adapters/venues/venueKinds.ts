@@ -82,6 +82,11 @@ export const VENUE_KINDS: Readonly<Record<string, KindSpec>> = {
   },
 };
 
+/** Whether a venue of this kind reaches a broker: every kind but the simulated exchange's, including one this build does not know. */
+export function isBrokerKind(kind: string): boolean {
+  return kind !== 'sim' && kind !== 'sim_http';
+}
+
 const SECRET_NAME = /secret|passw|token|api_?key|key_?id|credential|private/i;
 
 export function isTimeZone(zone: string): boolean {
