@@ -30,7 +30,7 @@ interface Waiting {
 }
 
 /** A plain JavaScript entry that registers tsx in the thread, then loads the TypeScript module. */
-const ENTRY = new URL('./commitWorkerEntry.mjs', import.meta.url);
+const ENTRY = new URL('./workerEntry.mjs', import.meta.url);
 const WORKER_MODULE = new URL('./commitWorker.ts', import.meta.url).href;
 
 export class CommitThread {

@@ -12,6 +12,8 @@
  *   process; another process holding it is waited for up to busy_timeout.
  * - Reads outside a transaction use a query-only connection and never wait for a transaction,
  *   only for an fsync in progress. ':memory:' databases have one connection and commit in process.
+ * - A thread of its own copies the WAL into the database file (checkpointThread.ts), so no
+ *   commit pays for a checkpoint.
  * Unique violations map to StoreConflict by the columns SQLite names; I/O, lock and open
  * failures map to StoreUnavailable.
  */
@@ -23,6 +25,7 @@ import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } f
 import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
+import { CheckpointThread } from './checkpointThread.ts';
 import { CommitThread } from './commitThread.ts';
 import { RoutedSqliteDialect, WalSync, writerQueueFor } from './writeTransactions.ts';
 
@@ -55,17 +58,27 @@ export function classifySqliteError(error: unknown): unknown {
   return error;
 }
 
-/** `committer`: the commit thread's connection, whose COMMIT fsyncs itself (FULL); the writer leaves that to the driver. */
-export function openDatabase(options: SqliteStoreOptions, role: 'writer' | 'reader' | 'committer'): Database.Database {
+/**
+ * One connection of the store. `committer` is the commit thread's, whose COMMIT fsyncs itself
+ * (FULL); the event loop's `writer` leaves that to the driver (NORMAL); the `checkpointer` thread
+ * copies the WAL into the database. No connection of a file checkpoints on its own: a checkpoint
+ * inside a COMMIT made that commit (and every order waiting on it) several milliseconds late.
+ */
+export function openDatabase(options: SqliteStoreOptions, role: 'writer' | 'reader' | 'committer' | 'checkpointer'): Database.Database {
   try {
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    const memory = options.file === ':memory:';
+    if (!memory) mkdirSync(dirname(options.file), { recursive: true });
     const sqlite = new Database(options.file);
     sqlite.pragma('journal_mode = WAL');
-    // NORMAL on the writer: the WAL's fsync at each commit is done off the event loop by the driver (writeTransactions.ts).
-    sqlite.pragma(options.file === ':memory:' || role === 'committer' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+    sqlite.pragma(memory || role !== 'writer' ? 'synchronous = FULL' : 'synchronous = NORMAL');
     sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.pragma('foreign_keys = ON');
     if (role === 'reader') sqlite.pragma('query_only = ON');
+    if (!memory) {
+      sqlite.pragma('wal_autocheckpoint = 0');
+      // The WAL file keeps its largest size after a checkpoint unless told otherwise.
+      sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    }
     return sqlite;
   } catch (error) {
     const classified = classifySqliteError(error);
@@ -119,6 +132,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
   const db = new Kysely<StoreSchema>({ dialect: new RoutedSqliteDialect(connections) });
   // Order commits run on their own thread (a ':memory:' database cannot be shared with one).
   const thread = memory ? null : new CommitThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }, connections.queue);
+  const checkpoints = memory ? null : new CheckpointThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
   const migrate = async () => {
     const release = await connections.queue.acquire();
     try {
@@ -128,9 +142,16 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
       release();
     }
     await thread?.start();
+    checkpoints?.start();
   };
   return createKyselyStore({
     dialect: 'sqlite', db, lockRows: false, migrate, classify: classifySqliteError,
-    ...(thread ? { commit: (changes) => thread.commit(changes), close: () => thread.close() } : {}),
+    ...(thread ? {
+      commit: (changes) => thread.commit(changes),
+      close: async () => {
+        await checkpoints?.close();
+        await thread.close();
+      },
+    } : {}),
   });
 }
