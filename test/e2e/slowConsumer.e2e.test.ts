@@ -2,10 +2,14 @@
  * A WebSocket client that stops reading is sent nothing more and, once backed up for longer
  * than the grace period, closed with 4008 naming the seq to reconnect from, instead of holding
  * the server's memory or slowing the trader's other clients. The
- * kernel absorbs megabytes for a socket that is not read, so the flood is injected straight
- * into the gateway's Redis channel as large contiguous events: quick to produce, and the
- * gateway cannot tell them from its own.
+ * kernel absorbs megabytes for a socket that is not read, so the flood is written straight
+ * into the gateway's store (the outbox, as published) and its Redis channel as large
+ * contiguous events: quick to produce, and the gateway cannot tell them from its own, also when
+ * a client that fell behind for a moment catches up from the store.
  */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUS_URLS, busesToTest, freshNamespace } from '../support/buses.ts';
@@ -39,11 +43,11 @@ describe.skipIf(!reachable)('a slow WebSocket consumer', () => {
     await fast.until((c) => c.messages.length >= 3, 'the order’s events');
 
     slow.tcp()!.pause();
+    const payloads = Array.from({ length: FLOOD }, (_, i) => JSON.stringify({ seq: 4 + i, event: 'order.acked', trader_id: 'flooded', padding: PADDING }));
+    storeAsPublished(join(gw.gateway.config.dataDir, 'ordergate.db'), 'flooded', 4, payloads);
     const channel = `${namespace}:events:flooded`;
     const pipeline = redis.pipeline();
-    for (let seq = 4; seq < 4 + FLOOD; seq += 1) {
-      pipeline.publish(channel, JSON.stringify({ seq, event: 'order.acked', trader_id: 'flooded', padding: PADDING }));
-    }
+    for (const payload of payloads) pipeline.publish(channel, payload);
     await pipeline.exec();
     await fast.until((c) => c.messages.length >= 3 + FLOOD, 'every flooded event on the client that reads');
     expect(fast.seqs()).toEqual(Array.from({ length: 3 + FLOOD }, (_, i) => i + 1));
@@ -58,3 +62,19 @@ describe.skipIf(!reachable)('a slow WebSocket consumer', () => {
     expect(slow.seqs()).toEqual(Array.from({ length: resumeFrom }, (_, i) => i + 1));
   });
 });
+
+/** Appends events to a trader's stream in the gateway's SQLite file, as committed and published. */
+function storeAsPublished(file: string, traderId: string, firstSeq: number, payloads: readonly string[]): void {
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    const at = new Date().toISOString();
+    const insert = db.prepare('INSERT INTO outbox (trader_id, seq, event_id, payload, created_at, published_at) VALUES (?, ?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      payloads.forEach((payload, i) => insert.run(traderId, firstSeq + i, randomUUID(), payload, at, at));
+      db.prepare('UPDATE trader_streams SET last_seq = ? WHERE trader_id = ?').run(firstSeq + payloads.length - 1, traderId);
+    })();
+  } finally {
+    db.close();
+  }
+}

@@ -47,13 +47,7 @@ describe('executor: one submit, three outcomes', () => {
 
   it('given a lost answer, then the order is in doubt until the backoff ends, then looked up and adopted, never resent', async () => {
     kit = await executionKit();
-    kit.plan.force('drop');
-    // The connection dies with the answer: the stream's ack is lost too.
-    kit.venue.breakStream();
-    const order = await kit.submit();
-    await kit.settled();
-    kit.venue.restoreStream();
-    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+    const order = await submitInDoubt();
     await kit.advance(1_099);
     expect(await journalOf(order.id)).toEqual(['submit:accepted@0']);
     await kit.advance(10);
@@ -205,12 +199,7 @@ describe('executor: leases', () => {
 
   it('given an order in doubt when the trader cancels, then it is looked up at once (not after the backoff) and cancelled at the venue exactly once', async () => {
     kit = await executionKit();
-    kit.plan.force('drop');
-    kit.venue.breakStream();
-    const order = await kit.submit();
-    await kit.settled();
-    kit.venue.restoreStream();
-    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+    const order = await submitInDoubt();
 
     await kit.advance(100);
     const requested = await cancelOrder(kit.ctx, kit.dispatcher, 'trader-x', order.id, null);
@@ -237,6 +226,17 @@ describe('executor: leases', () => {
     expect(stale.attempts).toBe(0);
   });
 });
+
+/** An order the venue took whose answer was lost, with the stream's ack lost too (the connection died): in doubt. */
+async function submitInDoubt(): Promise<Order> {
+  kit.plan.force('drop');
+  kit.venue.breakStream();
+  const order = await kit.submit();
+  await kit.settled();
+  kit.venue.restoreStream();
+  expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+  return order;
+}
 
 /** Commits an order and its intent without waking any executor, as if the instance died at once. */
 async function submitHeld(): Promise<Order> {
