@@ -14,6 +14,7 @@ import type {
   CancelOutcome, ExecutionReport, ExecutionReportListener, FillSimulationError, FillSimulator,
   SubmitOutcome, Venue, VenueFillRecord, VenueFillsPage, VenueOrderRequest, VenueOrderView,
 } from '../../../ports/venue.ts';
+import { ReportChannel } from '../broker/reportChannel.ts';
 import { MatchingEngine, type BookSnapshot } from './matchingEngine.ts';
 import { ReferencePrices } from './referencePrices.ts';
 import { ReportOutbox, type Schedule } from './reportOutbox.ts';
@@ -94,7 +95,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
   readonly #prices: ReferencePrices;
   readonly #engine: MatchingEngine;
   readonly #outbox: ReportOutbox;
-  readonly #listeners = new Set<ExecutionReportListener>();
+  readonly #reports = new ReportChannel();
   readonly #journal: JournalEntry[] = [];
   /** Every fill made, in order; a fill's cursor is its index + 1. Never trimmed. */
   readonly #fills: VenueFillRecord[] = [];
@@ -126,7 +127,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
       commissionPerShare: nonNegative('commissionPerShare', new D(options.commissionPerShare ?? '0')),
       halfSpread: tickSize.times(wholeNumber('halfSpreadTicks', options.halfSpreadTicks ?? 0)),
     });
-    this.#outbox = new ReportOutbox(this.#schedule, (report) => this.#deliver(report));
+    this.#outbox = new ReportOutbox(this.#schedule, (report) => this.#reports.deliver(report));
     this.#ackLatencyMs = milliseconds('ackLatencyMs', options.ackLatencyMs ?? 0);
     this.#fillLatencyMs = milliseconds('fillLatencyMs', options.fillLatencyMs ?? 0);
     this.#tickIntervalMs = milliseconds('tickIntervalMs', options.tickIntervalMs ?? 0);
@@ -153,12 +154,9 @@ export class SimulatedExchange implements Venue, FillSimulator {
   }
 
   onExecutionReport(listener: ExecutionReportListener): () => void {
-    const subscription = (report: ExecutionReport) => listener(report);
-    this.#listeners.add(subscription);
-    return () => {
-      this.#listeners.delete(subscription);
-    };
+    return this.#reports.onExecutionReport(listener);
   }
+
 
   async submit(request: VenueOrderRequest): Promise<SubmitOutcome> {
     if (!this.#started) return { outcome: 'rejected', reason: this.#notConnected() };
@@ -283,19 +281,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
     });
   }
 
-  #deliver(report: ExecutionReport): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(report);
-      } catch (error) {
-        // A listener's bug must not keep the report from the other listeners nor leave the
-        // outbox half flushed; it is rethrown on its own so it still surfaces.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
+
 
   #after<T>(delayMs: number, value: T): Promise<T> {
     return new Promise((resolve) => {
