@@ -4,10 +4,11 @@
  * running it. Everything else keeps using the query builder.
  */
 import { CompiledQuery, type Transaction } from 'kysely';
+import type { OrderStore } from '../../ports/store.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
-export type Dialect = 'sqlite' | 'postgres';
+export type Dialect = OrderStore['dialect'];
 
 /** `?` placeholders as the dialect wants them: SQLite keeps them, PostgreSQL numbers them. */
 function both(sql: string): Record<Dialect, string> {

@@ -21,6 +21,7 @@ import {
 } from '../../domain/risk/limits.ts';
 import type { AccountEffect, AccountStore } from '../../ports/accounts.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { OrderStore } from '../../ports/store.ts';
 import { settlementEffect, tradingDayOf } from '../accounts/settlement.ts';
 import { storedLimits } from './limitsCodec.ts';
 import { duplicateKey, TraderBook } from './traderBook.ts';
@@ -41,7 +42,7 @@ export interface RiskGateOptions {
  * store re-reads rarely, and instances sharing PostgreSQL every 2 s (a re-read lists the
  * trader's open reservations, so it is not free).
  */
-export function bookMaxAgeMs(dialect: 'sqlite' | 'postgres'): number {
+export function bookMaxAgeMs(dialect: OrderStore['dialect']): number {
   return dialect === 'sqlite' ? 60_000 : 2_000;
 }
 
