@@ -11,6 +11,8 @@ export type RelayMode = 'open' | 'down' | 'no-websocket';
 
 export class TcpRelay {
   mode: RelayMode = 'open';
+  /** WebSocket upgrades to cut off, as a network that is down just then would: how many, and whose (a text in the request line). */
+  cutUpgrades: { count: number; containing: string } = { count: 0, containing: '' };
   readonly upgrades: string[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly webSockets: Array<{ client: Socket; upstream: Socket }> = [];
@@ -58,6 +60,11 @@ export class TcpRelay {
       const requestLine = first.toString('latin1').split('\r\n', 1)[0] ?? '';
       const upgrade = /^upgrade:\s*websocket/im.test(first.toString('latin1'));
       if (upgrade) this.upgrades.push(requestLine);
+      if (upgrade && this.cutUpgrades.count > 0 && requestLine.includes(this.cutUpgrades.containing)) {
+        this.cutUpgrades.count -= 1;
+        client.destroy();
+        return;
+      }
       if (upgrade && this.mode === 'no-websocket') {
         client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;

@@ -7,7 +7,10 @@
  * - A socket that closes is reopened at once the first time, then after a growing, jittered
  *   delay (at most 10 s), until one stays up.
  * - A socket that cannot open (refused, blocked by a proxy, not open within 5 s) makes the
- *   feed long-poll; it tries the socket again about every 30 s.
+ *   feed long-poll; it tries the socket again about every 30 s. When sockets have worked on
+ *   this page before, a failed open may only mean the network was down for a moment: once a
+ *   poll gets through, the feed tries the socket once more at once, and settles on polling
+ *   only if that open fails too while the gateway answers.
  * - A socket can also die silently (a sleeping laptop, a NAT that forgot it): every 15 s, and
  *   when the browser says it is back online or the tab is shown again, the feed asks over HTTP
  *   whether there is an event past the last one applied; one that the socket has still not
@@ -60,6 +63,10 @@ export class EventFeed {
   private readonly stallTimer: ReturnType<typeof setInterval>;
   private failures = 0;
   private stopped = false;
+  /** A socket has opened on this page, so the path to the gateway carries WebSockets. */
+  private socketsWork = false;
+  /** The socket was tried again right after a poll got through, and has not opened since. */
+  private socketRetriedAfterPoll = false;
   private readonly wake = () => {
     if (document.visibilityState === 'visible') void this.checkForStall();
   };
@@ -102,6 +109,8 @@ export class EventFeed {
     socket.onopen = () => {
       openedAt = Date.now();
       clearTimeout(openTimer);
+      this.socketsWork = true;
+      this.socketRetriedAfterPoll = false;
       this.options.onState({ kind: 'live', transport: 'websocket' });
     };
     socket.onmessage = (message) => {
@@ -180,8 +189,12 @@ export class EventFeed {
       this.options.onState({ kind: 'live', transport: 'long-poll' });
       // A gap cannot come from one store read; if it did, the next poll reads from lastSeq again.
       if (page.events.length > 0) this.options.deliver(page.events);
+      if (this.socketsWork && !this.socketRetriedAfterPoll) {
+        this.socketRetriedAfterPoll = true;
+        break;
+      }
     }
-    this.openSocket();
+    if (!this.stopped) this.openSocket();
   }
 
   private retry(why: string, again: () => void): void {
