@@ -16,13 +16,14 @@
  *   the order's reservation back what the fill took while the order still works. Duplicates are
  *   refused by the adjustment's own id (fill_adjustments) in this same transaction.
  */
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { D, decimalText, fromText, ZERO, type Dec } from '../../domain/money.ts';
 import type { Side } from '../../domain/order/order.ts';
 import { applyMovement, cashMovement, restateAfterAdjustment, type Movement, type PositionBook } from '../../domain/risk/positions.ts';
 import { RiskRefused, type AccountEffect, type SettlementAdjustment } from '../../ports/accounts.ts';
 import { StoreConflict } from '../../ports/store.ts';
 import { loadLedgers, positionKey, writeLedgers, type SettlementRow } from './fillSettlements.ts';
+import { insertRows, placeholders, rows, run, shaped, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
@@ -48,33 +49,31 @@ interface Batch {
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 
-export async function applyAccountEffects(db: Tx, effects: readonly AccountEffect[], lock: boolean): Promise<void> {
+export async function applyAccountEffects(db: Tx, effects: readonly AccountEffect[], lock: boolean, dialect: Dialect): Promise<void> {
   if (effects.length === 0) return;
+  const forUpdate = lock ? ' FOR UPDATE' : '';
   const traders = unique(effects.map((e) => e.traderId));
   const openingCash = new Map(effects.map((e) => [e.traderId, e]));
-  await db
-    .insertInto('accounts')
-    .values(traders.map((traderId) => {
-      const effect = openingCash.get(traderId)!;
-      const at = effect.at.toISOString();
-      return { trader_id: traderId, cash: decimalText(effect.openingCash), reserved: '0', created_at: at, updated_at: at };
-    }))
-    .onConflict((conflict) => conflict.column('trader_id').doNothing())
-    .execute();
+  await insertRows(db, dialect, 'accounts', traders.map((traderId) => {
+    const effect = openingCash.get(traderId)!;
+    const at = effect.at.toISOString();
+    return { trader_id: traderId, cash: decimalText(effect.openingCash), reserved: '0', created_at: at, updated_at: at };
+  }), 'ON CONFLICT (trader_id) DO NOTHING');
 
   const accounts = new Map<string, MutableAccount>();
-  const accountRows = await db.selectFrom('accounts').select(['trader_id', 'cash', 'reserved'])
-    .where('trader_id', 'in', traders).$if(lock, (q) => q.forUpdate()).execute();
+  const accountRows = await rows<{ trader_id: string; cash: unknown; reserved: unknown }>(db, shaped(dialect, `accounts of ${traders.length}${forUpdate}`,
+    () => `SELECT trader_id, cash, reserved FROM accounts WHERE trader_id IN (${placeholders(traders.length)})${forUpdate}`), traders);
   for (const row of accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });
 
   const positions = new Map<string, MutablePosition>();
   const adjustments = effects.flatMap((e) => e.adjustments ?? []);
   const needsPositions = adjustments.length > 0 || effects.some((e) => e.fills.length > 0 || e.side === 'sell');
   if (needsPositions) {
-    const rows = await db.selectFrom('positions').selectAll()
-      .where('trader_id', 'in', traders).where('symbol', 'in', unique(effects.map((e) => e.symbol)))
-      .$if(lock, (q) => q.forUpdate()).execute();
-    for (const row of rows) {
+    const symbols = unique(effects.map((e) => e.symbol));
+    const found = await rows<Selectable<StoreSchema['positions']>>(db, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
+      () => `SELECT * FROM positions WHERE trader_id IN (${placeholders(traders.length)}) AND symbol IN (${placeholders(symbols.length)})${forUpdate}`),
+    [...traders, ...symbols]);
+    for (const row of found) {
       positions.set(positionKey(row.trader_id, row.symbol), {
         quantity: fromText(String(row.quantity)), averagePrice: fromText(String(row.average_price)),
         sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day,
@@ -86,8 +85,9 @@ export async function applyAccountEffects(db: Tx, effects: readonly AccountEffec
   const reservations = new Map<string, MutableReservation>();
   const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
   if (settled.length > 0) {
-    const rows = await db.selectFrom('reservations').selectAll().where('order_id', 'in', settled).$if(lock, (q) => q.forUpdate()).execute();
-    for (const row of rows) {
+    const found = await rows<Selectable<StoreSchema['reservations']>>(db, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
+      () => `SELECT * FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled);
+    for (const row of found) {
       reservations.set(row.order_id, {
         traderId: row.trader_id, symbol: row.symbol, side: row.side, unitPrice: row.unit_price === null ? null : fromText(String(row.unit_price)),
         remainingQuantity: fromText(String(row.remaining_quantity)), cash: fromText(String(row.cash_remaining)),
@@ -96,18 +96,19 @@ export async function applyAccountEffects(db: Tx, effects: readonly AccountEffec
     }
   }
 
-  const halted = await haltedScopes(db, effects.some((e) => e.reserve !== null) ? traders : []);
+  const halted = await haltedScopes(db, dialect, effects.some((e) => e.reserve !== null) ? traders : []);
   const batch: Batch = { accounts, positions, reservations, ledgers: await loadLedgers(db, adjustments, lock), added: [], halted };
   for (const effect of effects) apply(effect, batch);
-  await write(db, effects, batch);
-  await writeLedgers(db, batch.added, batch.ledgers);
+  await write(db, dialect, effects, batch);
+  await writeLedgers(db, dialect, batch.added, batch.ledgers);
 }
 
-async function haltedScopes(db: Tx, traders: string[]): Promise<Set<string>> {
+async function haltedScopes(db: Tx, dialect: Dialect, traders: string[]): Promise<Set<string>> {
   if (traders.length === 0) return new Set();
-  const rows = await db.selectFrom('risk_settings').select(['key', 'value'])
-    .where('key', 'in', ['state:_firm', ...traders.map((t) => `state:${t}`)]).execute();
-  return new Set(rows.filter((row) => JSON.parse(row.value) === 'halted').map((row) => row.key.slice('state:'.length)));
+  const keys = ['state:_firm', ...traders.map((t) => `state:${t}`)];
+  const found = await rows<{ key: string; value: string }>(db, shaped(dialect, `trading states of ${keys.length}`,
+    () => `SELECT "key", "value" FROM risk_settings WHERE "key" IN (${placeholders(keys.length)})`), keys);
+  return new Set(found.filter((row) => JSON.parse(row.value) === 'halted').map((row) => row.key.slice('state:'.length)));
 }
 
 function apply(effect: AccountEffect, batch: Batch): void {
@@ -255,26 +256,24 @@ function adjust(
   target.dirty = true;
 }
 
-async function write(db: Tx, effects: readonly AccountEffect[], { accounts, positions, reservations }: Batch): Promise<void> {
+const UPSERT_POSITION = 'ON CONFLICT (trader_id, symbol) DO UPDATE SET quantity = excluded.quantity, average_price = excluded.average_price,' +
+  ' sell_reserved = excluded.sell_reserved, realized_pnl = excluded.realized_pnl, pnl_day = excluded.pnl_day, last_movement = excluded.last_movement,' +
+  ' updated_at = excluded.updated_at';
+
+async function write(db: Tx, dialect: Dialect, effects: readonly AccountEffect[], { accounts, positions, reservations }: Batch): Promise<void> {
   const at = effects[effects.length - 1]!.at.toISOString();
   for (const [traderId, a] of accounts) {
     if (!a.touched) continue;
-    await db.updateTable('accounts').set({ cash: decimalText(a.cash), reserved: decimalText(a.reserved), updated_at: at }).where('trader_id', '=', traderId).execute();
+    await run(db, shaped(dialect, 'account update', () => 'UPDATE accounts SET cash = ?, reserved = ?, updated_at = ? WHERE trader_id = ?'),
+      [decimalText(a.cash), decimalText(a.reserved), at, traderId]);
   }
-  const positionRows = [...positions].filter(([, p]) => p.touched).map(([key, p]) => {
+  await insertRows(db, dialect, 'positions', [...positions].filter(([, p]) => p.touched).map(([key, p]) => {
     const [traderId, symbol] = JSON.parse(key) as [string, string];
     return {
       trader_id: traderId, symbol, quantity: decimalText(p.quantity), average_price: decimalText(p.averagePrice),
       sell_reserved: decimalText(p.sellReserved), realized_pnl: decimalText(p.realizedPnl), pnl_day: p.pnlDay, last_movement: p.lastMovement, updated_at: at,
     };
-  });
-  if (positionRows.length > 0) {
-    await db.insertInto('positions').values(positionRows).onConflict((conflict) => conflict.columns(['trader_id', 'symbol']).doUpdateSet((eb) => ({
-      quantity: eb.ref('excluded.quantity'), average_price: eb.ref('excluded.average_price'), sell_reserved: eb.ref('excluded.sell_reserved'),
-      realized_pnl: eb.ref('excluded.realized_pnl'), pnl_day: eb.ref('excluded.pnl_day'), last_movement: eb.ref('excluded.last_movement'),
-      updated_at: eb.ref('excluded.updated_at'),
-    }))).execute();
-  }
+  }), UPSERT_POSITION);
 
   const inserts = [];
   const finished: string[] = [];
@@ -291,11 +290,12 @@ async function write(db: Tx, effects: readonly AccountEffect[], { accounts, posi
     };
     if (!r.stored) inserts.push(row);
     else {
-      await db.updateTable('reservations')
-        .set({ remaining_quantity: row.remaining_quantity, cash_remaining: row.cash_remaining, position_remaining: row.position_remaining })
-        .where('order_id', '=', orderId).execute();
+      await run(db, shaped(dialect, 'reservation update', () => 'UPDATE reservations SET remaining_quantity = ?, cash_remaining = ?, position_remaining = ? WHERE order_id = ?'),
+        [row.remaining_quantity, row.cash_remaining, row.position_remaining, orderId]);
     }
   }
-  for (let i = 0; i < inserts.length; i += 2000) await db.insertInto('reservations').values(inserts.slice(i, i + 2000)).execute();
-  if (finished.length > 0) await db.deleteFrom('reservations').where('order_id', 'in', finished).execute();
+  await insertRows(db, dialect, 'reservations', inserts);
+  if (finished.length > 0) {
+    await run(db, shaped(dialect, `reservations done ${finished.length}`, () => `DELETE FROM reservations WHERE order_id IN (${placeholders(finished.length)})`), finished);
+  }
 }

@@ -12,6 +12,7 @@ import type { AccountRecord, AccountStore, ControlMeta, ControlStream, Instrumen
 import type { OutboxEvent } from '../../ports/bus.ts';
 import { chainAuditEntries } from './auditChain.ts';
 import { appendStream, readAuditHead } from './commitBatch.ts';
+import type { Dialect } from './hotStatements.ts';
 import { auditToRow } from './rows.ts';
 import type { StoreSchema } from './schema.ts';
 
@@ -42,10 +43,10 @@ export function instrumentJson(i: Instrument): Record<string, unknown> {
 }
 
 async function recordControl(
-  db: Tx, lock: boolean, subject: string, traderId: string, kind: string, payload: Record<string, unknown>, meta: ControlMeta,
+  db: Tx, dialect: Dialect, subject: string, traderId: string, kind: string, payload: Record<string, unknown>, meta: ControlMeta,
   stream: ControlStream | null,
 ): Promise<OutboxEvent[]> {
-  const head = await readAuditHead(db, lock);
+  const head = await readAuditHead(db, dialect === 'postgres');
   const [row] = chainAuditEntries(head, [{
     id: meta.auditId, orderId: subject, traderId, kind,
     payload: JSON.stringify({ actor: meta.actor, reason: meta.reason, ...payload }), at: meta.at,
@@ -53,10 +54,12 @@ async function recordControl(
   await db.insertInto('order_events').values(auditToRow(row!)).execute();
   await db.updateTable('audit_head').set({ seq: row!.seq, hash: row!.hash }).where('id', '=', 1).execute();
   if (!stream || stream.traderIds.length === 0) return [];
-  return appendStream(db, stream.traderIds.map((t) => ({ id: stream.newId(), traderId: t, body: { ...stream.body, trader_id: t }, at: meta.at })));
+  return appendStream(db, stream.traderIds.map((t) => ({ id: stream.newId(), traderId: t, body: { ...stream.body, trader_id: t }, at: meta.at })), dialect);
 }
 
-export function createAccountStore(db: Db, lock: boolean, run: <T>(work: () => Promise<T>) => Promise<T>): AccountStore {
+export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () => Promise<T>) => Promise<T>): AccountStore {
+  // PostgreSQL locks what a change reads; SQLite's BEGIN IMMEDIATE holds the write lock already.
+  const lock = dialect === 'postgres';
   return {
     loadTrader: (traderId) => run(async () => {
       const [account, positions, open] = await Promise.all([
@@ -99,7 +102,7 @@ export function createAccountStore(db: Db, lock: boolean, run: <T>(work: () => P
       };
       await trx.insertInto('instruments').values({ symbol: instrument.symbol, ...values })
         .onConflict((c) => c.column('symbol').doUpdateSet(values)).execute();
-      const events = await recordControl(trx, lock, `instrument:${instrument.symbol}`, '_firm', 'instrument_changed',
+      const events = await recordControl(trx, dialect, `instrument:${instrument.symbol}`, '_firm', 'instrument_changed',
         { old: before ? instrumentJson(before) : null, new: instrumentJson(instrument) }, meta, null);
       return { before, events };
     })),
@@ -112,7 +115,7 @@ export function createAccountStore(db: Db, lock: boolean, run: <T>(work: () => P
       const values = { value: JSON.stringify(after), updated_at: meta.at.toISOString(), updated_by: meta.actor };
       await trx.insertInto('risk_settings').values({ key: write.key, ...values }).onConflict((c) => c.column('key').doUpdateSet(values)).execute();
       const [kind, scope] = write.key.split(':') as [string, string];
-      const events = await recordControl(trx, lock, `risk_${kind}:${scope}`, scope, `risk_${kind}_changed`, { old: before, new: after }, meta, stream);
+      const events = await recordControl(trx, dialect, `risk_${kind}:${scope}`, scope, `risk_${kind}_changed`, { old: before, new: after }, meta, stream);
       return { before, after, events };
     })),
 
@@ -124,7 +127,7 @@ export function createAccountStore(db: Db, lock: boolean, run: <T>(work: () => P
       const before: Dec = fromText(text(row.cash));
       const after = before.plus(amount);
       await trx.updateTable('accounts').set({ cash: decimalText(after), updated_at: at }).where('trader_id', '=', traderId).execute();
-      await recordControl(trx, lock, `cash:${traderId}`, traderId, 'cash_adjusted',
+      await recordControl(trx, dialect, `cash:${traderId}`, traderId, 'cash_adjusted',
         { amount: decimalText(amount), old: decimalText(before), new: decimalText(after) }, meta, null);
       return { traderId, cash: after, reserved: fromText(text(row.reserved)) };
     })),

@@ -22,28 +22,15 @@ import { writeDispatchIntents, writeFillAdjustments } from './executionStore.ts'
 import { decimalText } from '../../domain/money.ts';
 import { reasonOf } from '../../domain/order/order.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
-import { updateOrder, type Dialect } from './hotStatements.ts';
+import { insertRows, rows, run, shaped, updateOrder, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
 
-/** Both dialects accept well over this many bound parameters in one statement (SQLite 32766, pg 65535). */
-const MAX_PARAMETERS = 30_000;
-
-function* inChunks<T extends object>(rows: readonly T[]): Generator<T[]> {
-  if (rows.length === 0) return;
-  const perRow = Object.keys(rows[0] as object).length;
-  const size = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
-  for (let start = 0; start < rows.length; start += size) yield rows.slice(start, start + size);
-}
-
 export async function readAuditHead(db: Tx, lock: boolean): Promise<ChainHead> {
-  const head = await db
-    .selectFrom('audit_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .$if(lock, (query) => query.forUpdate())
-    .executeTakeFirstOrThrow();
+  const sql = lock ? 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE' : 'SELECT seq, hash FROM audit_head WHERE id = 1';
+  const [head] = await rows<{ seq: number | string; hash: string }>(db, sql, []);
+  if (!head) throw new Error('audit_head has no row: the store was not migrated');
   return { seq: Number(head.seq), hash: head.hash };
 }
 
@@ -51,28 +38,27 @@ export async function commitBatch(db: Tx, changes: readonly OrderChange[], diale
   // PostgreSQL locks what it reads; on SQLite, BEGIN IMMEDIATE already holds the write lock.
   const lockRows = dialect === 'postgres';
   const head = await readAuditHead(db, lockRows);
-  await applyAccountEffects(db, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows);
+  await applyAccountEffects(db, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows, dialect);
   await writeOrders(db, changes, dialect);
   await writeDispatchIntents(db, changes.flatMap((change) => change.intents ?? []), dialect);
 
-  const fills = changes.flatMap((change) => change.newFills.map(fillToRow));
-  for (const chunk of inChunks(fills)) await db.insertInto('fills').values(chunk).execute();
+  await insertRows(db, dialect, 'fills', changes.flatMap((change) => change.newFills.map(fillToRow)));
   await writeFillAdjustments(db, changes.flatMap((change) => change.fillAdjustments ?? []));
 
   const audit = chainAuditEntries(head, changes.flatMap((change) => change.audit));
-  for (const chunk of inChunks(audit.map(auditToRow))) await db.insertInto('order_events').values(chunk).execute();
+  await insertRows(db, dialect, 'order_events', audit.map(auditToRow));
   const last = audit.at(-1);
-  if (last) await db.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
+  if (last) await run(db, shaped(dialect, 'audit head', () => 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'), [last.seq, last.hash]);
 
-  const events = await appendStream(db, changes.flatMap((change) => change.stream));
-  await putIdempotency(db, changes.flatMap((change) => (change.idempotency ? [change.idempotency] : [])));
+  const events = await appendStream(db, changes.flatMap((change) => change.stream), dialect);
+  await putIdempotency(db, changes.flatMap((change) => (change.idempotency ? [change.idempotency] : [])), dialect);
   return events;
 }
 
 async function writeOrders(db: Tx, changes: readonly OrderChange[], dialect: Dialect): Promise<void> {
   let inserts: ReturnType<typeof orderToRow>[] = [];
   const flush = async () => {
-    for (const chunk of inChunks(inserts)) await db.insertInto('orders').values(chunk).execute();
+    await insertRows(db, dialect, 'orders', inserts);
     inserts = [];
   };
   for (const { order, expectedVersion } of changes) {
@@ -93,26 +79,16 @@ async function writeOrders(db: Tx, changes: readonly OrderChange[], dialect: Dia
   await flush();
 }
 
-export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]): Promise<OutboxEvent[]> {
+export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[], dialect: Dialect): Promise<OutboxEvent[]> {
   if (drafts.length === 0) return [];
   const counts = new Map<string, number>();
   for (const draft of drafts) counts.set(draft.traderId, (counts.get(draft.traderId) ?? 0) + 1);
 
   const next = new Map<string, number>();
   const increments = [...counts].map(([trader_id, n]) => ({ trader_id, last_seq: n }));
-  for (const chunk of inChunks(increments)) {
-    const rows = await db
-      .insertInto('trader_streams')
-      .values(chunk)
-      .onConflict((conflict) =>
-        conflict.column('trader_id').doUpdateSet((eb) => ({
-          last_seq: eb('trader_streams.last_seq', '+', eb.ref('excluded.last_seq')),
-        })),
-      )
-      .returning(['trader_id', 'last_seq'])
-      .execute();
-    for (const row of rows) next.set(row.trader_id, Number(row.last_seq) - (counts.get(row.trader_id) ?? 0) + 1);
-  }
+  const reserved = await insertRows<{ trader_id: string; last_seq: number | string }>(db, dialect, 'trader_streams', increments,
+    'ON CONFLICT (trader_id) DO UPDATE SET last_seq = trader_streams.last_seq + excluded.last_seq RETURNING trader_id, last_seq');
+  for (const row of reserved) next.set(row.trader_id, Number(row.last_seq) - (counts.get(row.trader_id) ?? 0) + 1);
 
   const events = drafts.map((draft): OutboxEvent & { at: Date } => {
     if ('seq' in draft.body) throw new Error(`stream event ${draft.id} already has a seq; the store assigns it`);
@@ -121,18 +97,17 @@ export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[]):
     next.set(draft.traderId, seq + 1);
     return { id: draft.id, at: draft.at, traderId: draft.traderId, seq, payload: JSON.stringify({ seq, ...draft.body }) };
   });
-  const rows = events.map((event) => ({
+  await insertRows(db, dialect, 'outbox', events.map((event) => ({
     trader_id: event.traderId,
     seq: event.seq,
     event_id: event.id,
     payload: event.payload,
     created_at: event.at.toISOString(),
-  }));
-  for (const chunk of inChunks(rows)) await db.insertInto('outbox').values(chunk).execute();
+  })));
   return events.map(({ id, traderId, seq, payload }) => ({ id, traderId, seq, payload }));
 }
 
-async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[]): Promise<void> {
+async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[], dialect: Dialect): Promise<void> {
   if (records.length === 0) return;
   const seen = new Set<string>();
   for (const record of records) {
@@ -140,26 +115,9 @@ async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[]): Pr
     if (seen.has(scope)) throw new StoreConflict('idempotency_key', `idempotency key ${record.key} is used twice in one batch`);
     seen.add(scope);
   }
-  for (const chunk of inChunks(records.map(idempotencyToRow))) {
-    const written = await db
-      .insertInto('idempotency_keys')
-      .values(chunk)
-      .onConflict((conflict) =>
-        conflict
-          .columns(['trader_id', 'key'])
-          .doUpdateSet((eb) => ({
-            request_hash: eb.ref('excluded.request_hash'),
-            status_code: eb.ref('excluded.status_code'),
-            body: eb.ref('excluded.body'),
-            created_at: eb.ref('excluded.created_at'),
-            expires_at: eb.ref('excluded.expires_at'),
-          }))
-          .whereRef('idempotency_keys.expires_at', '<=', 'excluded.created_at'),
-      )
-      .returning('key')
-      .execute();
-    if (written.length !== chunk.length) {
-      throw new StoreConflict('idempotency_key', 'an idempotency key in this batch is already in use');
-    }
-  }
+  // A live key's row is left as it is, and then missing from RETURNING: a conflict.
+  const written = await insertRows(db, dialect, 'idempotency_keys', records.map(idempotencyToRow),
+    'ON CONFLICT (trader_id, "key") DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, body = excluded.body,' +
+    ' created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at <= excluded.created_at RETURNING "key"');
+  if (written.length !== records.length) throw new StoreConflict('idempotency_key', 'an idempotency key in this batch is already in use');
 }

@@ -16,7 +16,7 @@ import type {
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
 import { fillFromRow, toDate } from './rows.ts';
-import { completeIntent, type Dialect } from './hotStatements.ts';
+import { completeIntent, insertRows, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -61,10 +61,7 @@ function runFromRow(row: Selectable<ReconciliationRunsTable>): ReconciliationRun
 export async function writeDispatchIntents(db: Tx, writes: readonly DispatchIntentWrite[], dialect: Dialect): Promise<void> {
   let creates: Array<Insertable<DispatchIntentsTable>> = [];
   const flush = async () => {
-    for (let start = 0; start < creates.length; start += CHUNK) {
-      await db.insertInto('dispatch_intents').values(creates.slice(start, start + CHUNK))
-        .onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
-    }
+    await insertRows(db, dialect, 'dispatch_intents', creates, 'ON CONFLICT (order_id) DO NOTHING');
     creates = [];
   };
   for (const write of writes) {

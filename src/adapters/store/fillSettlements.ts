@@ -9,6 +9,7 @@ import type { Transaction } from 'kysely';
 import { decimalText, fromText, type Dec } from '../../domain/money.ts';
 import type { Side } from '../../domain/order/order.ts';
 import type { LedgerEntry, Movement, PositionBook } from '../../domain/risk/positions.ts';
+import { insertRows, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Tx = Transaction<StoreSchema>;
@@ -84,10 +85,8 @@ export async function loadLedgers(db: Tx, fills: ReadonlyArray<{ venue: string; 
   return ledgers;
 }
 
-export async function writeLedgers(db: Tx, added: readonly SettlementRow[], ledgers: Map<string, SettlementRow[]>): Promise<void> {
-  const rows = added.map(toRow);
-  // 18 columns a row: well inside both dialects' bound-parameter limits.
-  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('fill_settlements').values(rows.slice(i, i + 1000)).execute();
+export async function writeLedgers(db: Tx, dialect: Dialect, added: readonly SettlementRow[], ledgers: Map<string, SettlementRow[]>): Promise<void> {
+  await insertRows(db, dialect, 'fill_settlements', added.map(toRow));
   for (const ledger of ledgers.values()) {
     for (const s of ledger) {
       if (!s.stored || !s.dirty) continue;

@@ -26,6 +26,8 @@ export interface StoreDialect {
   classify(error: unknown): unknown;
   /** Runs commit() elsewhere (SQLite's commit thread); by default a transaction on `db`. */
   readonly commit?: OrderStore['commit'];
+  /** Marks events published some other way than a transaction on `db` (SQLite: without waiting for an fsync). */
+  readonly markPublished?: OrderStore['markPublished'];
   /** Closes what the dialect opened besides `db`. */
   readonly close?: () => Promise<void>;
 }
@@ -42,7 +44,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
 
   return {
     dialect: dialect.dialect,
-    accounts: createAccountStore(db, dialect.lockRows, run),
+    accounts: createAccountStore(db, dialect.dialect, run),
     execution: createExecutionStore(db, dialect.lockRows, run),
     credentials: createCredentialStore(db, run),
     migrate: () => run(() => dialect.migrate()),
@@ -70,7 +72,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
       run(() => db.transaction().execute((trx) => queries.deleteExpiredIdempotency(trx, now))),
     streamSince: (traderId, afterSeq, limit) => run(() => queries.streamSince(db, traderId, afterSeq, limit)),
     relayUnpublished: (claim, publish) => run(() => outbox.relayUnpublished(db, claim, publish, dialect.lockRows)),
-    markPublished: (eventIds, at) => run(() => outbox.markPublished(db, eventIds, at)),
+    markPublished: (eventIds, at) => run(() => dialect.markPublished?.(eventIds, at) ?? outbox.markPublished(db, eventIds, at)),
 
     ping: () => run(async () => void (await sql`select 1`.execute(db))),
     close: async () => {
