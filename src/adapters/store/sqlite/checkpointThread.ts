@@ -13,6 +13,7 @@ const WORKER_MODULE = new URL('./checkpointWorker.ts', import.meta.url).href;
 
 export class CheckpointThread {
   #worker: Worker | null = null;
+  #ready = false;
   #warned = false;
 
   constructor(private readonly data: Omit<CheckpointWorkerData, 'intervalMs'> & { readonly intervalMs?: number }) {}
@@ -21,7 +22,8 @@ export class CheckpointThread {
     if (this.#worker) return;
     const worker = new Worker(ENTRY, { workerData: { intervalMs: 250, ...this.data, entry: WORKER_MODULE } });
     worker.unref();
-    worker.on('message', (message: { failed?: string }) => {
+    worker.on('message', (message: { failed?: string; ready?: true }) => {
+      if (message.ready) this.#ready = true;
       if (message.failed && !this.#warned) {
         this.#warned = true;
         process.emitWarning(`SQLite checkpoint failed (the WAL grows until one succeeds): ${message.failed}`);
@@ -34,11 +36,18 @@ export class CheckpointThread {
     this.#worker = worker;
   }
 
-  /** A last checkpoint, then the thread ends. */
+  /**
+   * A last checkpoint, then the thread ends. A thread still loading has checkpointed nothing
+   * yet and is simply stopped: the WAL keeps every commit, and the next checkpoint copies it.
+   */
   async close(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
     this.#worker = null;
+    if (!this.#ready) {
+      await worker.terminate();
+      return;
+    }
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       worker.once('exit', done);
