@@ -3,7 +3,7 @@
  * coercion, unknown fields refused, and every error answered as problem+json with an
  * error_id that is also logged. Routes live in routes/; this file owns the cross-cutting parts.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -33,7 +33,8 @@ export async function buildServer(deps: HttpDeps, logger: PinoLogger): Promise<F
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT,
     genReqId: () => uuidv7(),
-    disableRequestLogging: true,
+    // No log line per request: errors are logged with their error_id (sendError); request counts and latency are metrics.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true, allErrors: true, removeAdditional: false, useDefaults: false } },
     routerOptions: { ignoreTrailingSlash: true },
   });
