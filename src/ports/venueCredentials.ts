@@ -28,6 +28,13 @@ export interface VenueCredentialStore {
   find(venue: string): Promise<SealedVenueCredentials | null>;
   /** Whether there was a row to remove. */
   remove(venue: string): Promise<boolean>;
+  /** Every venue's row, by venue name. */
+  list(): Promise<SealedVenueCredentials[]>;
+  /**
+   * Puts every record in one transaction, each only while its venue's row still has
+   * `replacesId`: all are written, or (a row changed or went meanwhile) none, and false.
+   */
+  replaceAll(changes: ReadonlyArray<{ readonly record: SealedVenueCredentials; readonly replacesId: string }>): Promise<boolean>;
 }
 
 export interface CredentialsDescription {

@@ -13,6 +13,18 @@ import { openSecret, sealSecret, SealedSecretError, Secret, type EncryptionKey }
 
 export type VenueCredentials = Readonly<Record<string, Secret>>;
 
+export interface KeyRotation {
+  /** Venues whose credentials were sealed again under the new key. */
+  readonly rotated: readonly string[];
+  /** Venues whose credentials were under the new key already (a rotation run twice). */
+  readonly alreadyRotated: readonly string[];
+}
+
+/** A rotation that wrote nothing: a value under a key that is neither, or a row changed while it ran. */
+export class KeyRotationRefused extends Error {
+  override readonly name = 'KeyRotationRefused';
+}
+
 const associatedData = (venue: string, id: string) => `${venue}/${id}`;
 
 /** ORDERGATE_CREDENTIALS_KEY, or the development key, made when first needed (venueFactory.openVault). */
@@ -63,6 +75,39 @@ export class CredentialVault implements VenueCredentialsAdmin {
 
   remove(venue: string): Promise<boolean> {
     return this.store.remove(venue);
+  }
+
+  /**
+   * Seals every venue's credentials again under `to`, in one transaction: each value is opened
+   * with this vault's key and sealed under `to` with a fresh row id and nonce; when and by whom
+   * the values were set stays as it was. Values already under `to` are left as they are. A value
+   * under any other key, or a row an admin changes meanwhile, refuses the whole rotation and
+   * nothing is written; run again after fixing what it names.
+   */
+  async rotate(to: EncryptionKey): Promise<KeyRotation> {
+    const from = this.#sealingKey();
+    if (from.fingerprint() === to.fingerprint()) throw new KeyRotationRefused(`the new key is the current key (${from.fingerprint()})`);
+    const rows = await this.store.list();
+    const foreign = rows.filter((row) => row.keyFingerprint !== from.fingerprint() && row.keyFingerprint !== to.fingerprint());
+    if (foreign.length > 0) {
+      throw new KeyRotationRefused(`nothing rotated: the credentials of ${foreign.map((row) => `${row.venue} (key ${row.keyFingerprint})`).join(', ')}`
+        + ` are under neither the current key ${from.fingerprint()} nor the new key ${to.fingerprint()}; set them again over the API, or rotate from their key first`);
+    }
+    const changes = rows.filter((row) => row.keyFingerprint === from.fingerprint()).map((row) => {
+      const opened = openSecret(from, associatedData(row.venue, row.id), row.sealed);
+      const id = this.newId();
+      return {
+        replacesId: row.id,
+        record: { ...row, id, sealed: sealSecret(to, associatedData(row.venue, id), opened), keyFingerprint: to.fingerprint() },
+      };
+    });
+    if (!(await this.store.replaceAll(changes))) {
+      throw new KeyRotationRefused('nothing rotated: a venue\'s credentials were changed or removed while the rotation ran; run it again');
+    }
+    return {
+      rotated: changes.map((change) => change.record.venue),
+      alreadyRotated: rows.filter((row) => row.keyFingerprint === to.fingerprint()).map((row) => row.venue),
+    };
   }
 
   /** The venue's credentials, each a Secret; null when none are set. Throws SealedSecretError when they do not open. */

@@ -13,7 +13,7 @@
  * any broker venue is active or has credentials stored; PostgreSQL needs the variable
  * whatever the venues (config.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionConfig } from '../../executionConfig.ts';
 import type { GuardOptions } from '../../app/execution/venueGuard.ts';
@@ -76,7 +76,8 @@ async function refuseDevelopmentKey(configs: readonly VenueConfig[], vault: Cred
   if (needing.length === 0) return;
   throw new CredentialsKeyRequired(`ORDERGATE_CREDENTIALS_KEY is not set, and broker venues need it: ${needing.join('; ')}. `
     + 'Set it to 32 random bytes in base64 (openssl rand -base64 32), the same on every instance'
-    + `${sealed ? ', then set those venues\' credentials again (they were sealed with the development key)' : ''}.`);
+    + `${sealed ? ', then set those venues\' credentials again (they were sealed with the development key), or move them to the new key with'
+      + ' ORDERGATE_NEW_CREDENTIALS_KEY=<the key> npm run rotate-credentials-key' : ''}.`);
 }
 
 /** The adapter for one configuration. Null when this build has none, or the configuration cannot run (logged). */
@@ -136,8 +137,16 @@ export function openVault(
   return new CredentialVault(store, key ?? { development: () => developmentKey(dataDir, log) }, clock, newId);
 }
 
+const DEVELOPMENT_KEY_FILE = 'dev-credentials-key';
+
+/** The development key if this data folder has one (never makes one): what to rotate from when no key was set. */
+export function existingDevelopmentKey(dataDir: string): EncryptionKey | null {
+  const file = join(dataDir, DEVELOPMENT_KEY_FILE);
+  return existsSync(file) ? parseEncryptionKey(readFileSync(file, 'utf8').trim()) : null;
+}
+
 function developmentKey(dataDir: string, log: Logger): EncryptionKey {
-  const file = join(dataDir, 'dev-credentials-key');
+  const file = join(dataDir, DEVELOPMENT_KEY_FILE);
   try {
     // 'wx': of two starts making it at once, the second reads the first's key instead of replacing it.
     writeFileSync(file, `${generateEncryptionKey()}\n`, { mode: 0o600, flag: 'wx' });

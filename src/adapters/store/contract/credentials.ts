@@ -45,5 +45,27 @@ export function describeCredentialsContract(makeStore: MakeStore): void {
       await expect(ctx.store.credentials.put(sealedRow('alpaca', 'row-1'))).rejects.toThrow();
       expect(await ctx.store.credentials.find('alpaca')).toBeNull();
     });
+
+    it('given rows of two venues, then list gives both by venue; replaceAll writes all of them while their ids are as read', async () => {
+      await ctx.store.credentials.put(sealedRow('kite', 'row-k1'));
+      await ctx.store.credentials.put(sealedRow('alpaca', 'row-a1'));
+      expect((await ctx.store.credentials.list()).map((row) => [row.venue, row.id])).toEqual([['alpaca', 'row-a1'], ['kite', 'row-k1']]);
+      const kite = sealedRow('kite', 'row-k2', { keyFingerprint: 'fedcba9876543210' });
+      const alpaca = sealedRow('alpaca', 'row-a2', { keyFingerprint: 'fedcba9876543210' });
+      expect(await ctx.store.credentials.replaceAll([{ record: kite, replacesId: 'row-k1' }, { record: alpaca, replacesId: 'row-a1' }])).toBe(true);
+      expect(await ctx.store.credentials.list()).toEqual([alpaca, kite]);
+    });
+
+    it('given one row changed since it was read, then replaceAll writes none of them and says so', async () => {
+      await ctx.store.credentials.put(sealedRow('kite', 'row-k1'));
+      await ctx.store.credentials.put(sealedRow('alpaca', 'row-a1'));
+      await ctx.store.credentials.put(sealedRow('alpaca', 'row-a9'));
+      const before = await ctx.store.credentials.list();
+      expect(await ctx.store.credentials.replaceAll([
+        { record: sealedRow('kite', 'row-k2'), replacesId: 'row-k1' },
+        { record: sealedRow('alpaca', 'row-a2'), replacesId: 'row-a1' },
+      ])).toBe(false);
+      expect(await ctx.store.credentials.list()).toEqual(before);
+    });
   });
 }
