@@ -1,6 +1,7 @@
 /**
  * The embedded store: one SQLite file (WAL) through better-sqlite3, queried with Kysely, on
- * three connections. Every write is durable (the WAL fsynced) before it resolves, so a 201 sent
+ * three connections. Every write but the relay's published marks (markPublishedLazily) is
+ * durable (the WAL fsynced) before it resolves, so a 201 sent
  * after commit() means the order survives a power cut, not just a crash; no fsync blocks the
  * event loop:
  * - Order commits (commit()) run on the commit thread's own connection, synchronous=FULL: its
@@ -136,11 +137,12 @@ const MARKS_PER_STATEMENT = 1000;
  */
 async function markPublishedLazily(connections: SqliteConnections, eventIds: readonly string[], at: Date): Promise<void> {
   if (eventIds.length === 0) return;
-  const failure = connections.wal.failure();
-  if (failure) throw failure;
   const release = await connections.queue.acquire();
   const { writer } = connections;
   try {
+    // Checked once the queue is ours: the writer before us may have just found the disk failing.
+    const failure = connections.wal.failure();
+    if (failure) throw failure;
     writer.exec('BEGIN IMMEDIATE');
     try {
       for (let start = 0; start < eventIds.length; start += MARKS_PER_STATEMENT) {
@@ -149,7 +151,11 @@ async function markPublishedLazily(connections: SqliteConnections, eventIds: rea
       }
       writer.exec('COMMIT');
     } catch (error) {
-      if (writer.inTransaction) writer.exec('ROLLBACK');
+      try {
+        if (writer.inTransaction) writer.exec('ROLLBACK');
+      } catch {
+        // The first error is the one to report; SQLite rolls back by itself on the errors where ROLLBACK fails.
+      }
       throw error;
     }
   } finally {
