@@ -4,7 +4,7 @@
  * statement on the commit thread, against a few microseconds to run a prepared one; a fill's
  * commit runs some twenty). Everything else keeps using the query builder.
  * Rows handed to insertRows are written column for column as given: every row of a call has
- * the same keys in the same order, and no value is undefined (Kysely would silently leave such
+ * the same keys, and no value is undefined (Kysely would silently leave such
  * a column to its default; here it is refused).
  */
 import { CompiledQuery, type Transaction } from 'kysely';

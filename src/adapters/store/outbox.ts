@@ -20,7 +20,7 @@ import type { StoreSchema } from './schema.ts';
 type Db = Kysely<StoreSchema>;
 
 /** Well under both dialects' bound-parameter limits. */
-const IDS_PER_STATEMENT = 1000;
+export const IDS_PER_STATEMENT = 1000;
 
 function claimQuery(db: Db, claim: OutboxClaim) {
   const before = new Date(claim.now.getTime() - claim.olderThanMs).toISOString();

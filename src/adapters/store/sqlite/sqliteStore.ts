@@ -29,6 +29,7 @@ import type { StoreSchema } from '../schema.ts';
 import { CheckpointThread } from './checkpointThread.ts';
 import { CommitThread } from './commitThread.ts';
 import { placeholders } from '../hotStatements.ts';
+import { IDS_PER_STATEMENT } from '../outbox.ts';
 import { RoutedSqliteDialect, WalSync, writerQueueFor, type SqliteConnections } from './writeTransactions.ts';
 
 export interface SqliteStoreOptions {
@@ -102,32 +103,42 @@ function durableWal(file: string): string {
   return wal;
 }
 
+/** Runs `work` in a BEGIN IMMEDIATE transaction on this connection; rolled back if it throws, reporting the first error. */
+function immediately<T>(sqlite: Database.Database, work: () => T): T {
+  sqlite.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    sqlite.exec('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    } catch {
+      // SQLite rolls back by itself on the errors where ROLLBACK fails.
+    }
+    throw error;
+  }
+}
+
 /** Applies pending migrations one file per IMMEDIATE transaction, so concurrent starters queue on the write lock. */
 function migrateSqlite(sqlite: Database.Database): void {
   const all = readMigrations(MIGRATIONS);
   for (;;) {
-    sqlite.exec('BEGIN IMMEDIATE');
-    try {
+    const applied = immediately(sqlite, () => {
       sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT');
-      const applied = sqlite.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
-      const next = pendingMigrations(all, applied)[0];
+      const done = sqlite.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+      const next = pendingMigrations(all, done)[0];
       if (next) {
         sqlite.exec(next.sql);
         sqlite
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(next.version, next.name, new Date().toISOString());
       }
-      sqlite.exec('COMMIT');
-      if (!next) return;
-    } catch (error) {
-      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      throw error;
-    }
+      return next !== undefined;
+    });
+    if (!applied) return;
   }
 }
-
-/** Well under SQLite's bound-parameter limit. */
-const MARKS_PER_STATEMENT = 1000;
 
 /**
  * Marks events published without waiting for an fsync. A mark lost to a power cut only makes
@@ -143,21 +154,12 @@ async function markPublishedLazily(connections: SqliteConnections, eventIds: rea
     // Checked once the queue is ours: the writer before us may have just found the disk failing.
     const failure = connections.wal.failure();
     if (failure) throw failure;
-    writer.exec('BEGIN IMMEDIATE');
-    try {
-      for (let start = 0; start < eventIds.length; start += MARKS_PER_STATEMENT) {
-        const ids = eventIds.slice(start, start + MARKS_PER_STATEMENT);
+    immediately(writer, () => {
+      for (let start = 0; start < eventIds.length; start += IDS_PER_STATEMENT) {
+        const ids = eventIds.slice(start, start + IDS_PER_STATEMENT);
         writer.prepare(`UPDATE outbox SET published_at = ? WHERE event_id IN (${placeholders(ids.length)})`).run(at.toISOString(), ...ids);
       }
-      writer.exec('COMMIT');
-    } catch (error) {
-      try {
-        if (writer.inTransaction) writer.exec('ROLLBACK');
-      } catch {
-        // The first error is the one to report; SQLite rolls back by itself on the errors where ROLLBACK fails.
-      }
-      throw error;
-    }
+    });
   } finally {
     release();
   }
