@@ -117,13 +117,17 @@ export class ExecutionReportProcessor {
 
   private async applyLocked(call: ReportCall, triesLeft: number): Promise<ReportOutcome> {
     const { venueName, report, idempotency } = call;
-    const order = await this.ctx.store.findOrder(report.clientOrderId);
+    // Both reads at once: on PostgreSQL each is a round trip, and a fill waits for both.
+    const [order, seen] = await Promise.all([
+      this.ctx.store.findOrder(report.clientOrderId),
+      report.kind === 'fill' ? this.ctx.store.fillExists(venueName, report.venueFillId) : false,
+    ]);
     if (!order || order.venue !== venueName) {
       this.ctx.telemetry.anomaly('report_for_unknown_order');
       this.ctx.log.warn({ venue: venueName, orderId: report.clientOrderId, kind: report.kind }, 'report for an unknown order');
       return 'ignored';
     }
-    if (report.kind === 'fill' && (await this.ctx.store.fillExists(venueName, report.venueFillId))) return 'duplicate';
+    if (seen) return 'duplicate';
 
     const now = this.ctx.clock.now();
     const adjusted = isAdjustment(report) ? await adjustmentCommand(this.ctx, venueName, order, report) : null;

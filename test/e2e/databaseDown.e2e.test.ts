@@ -159,7 +159,9 @@ describe.each(STORES)('R3: the database link cut under load (%s)', { timeout: 12
 
       // The database commits an order batch and the answer never comes back: the gateway cannot know, answers 503.
       load.phase = 'answer lost';
-      const trapped = proxy.loseAnswerAfter('INSERT INTO orders (', 'commit\0');
+      // An order commit: its client order id goes out as a parameter (the statement itself is
+      // prepared, so its text is sent once per connection), then its COMMIT.
+      const trapped = proxy.loseAnswerAfter(`r3-${run}-`, 'COMMIT\0');
       await trapped;
       const firedAt = Date.now();
       await until(() => load.sent.some((s) => s.status === 503 && s.startedAt <= firedAt), 'the batch whose answer was lost answered', 30_000);

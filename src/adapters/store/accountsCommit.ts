@@ -16,17 +16,16 @@
  *   the order's reservation back what the fill took while the order still works. Duplicates are
  *   refused by the adjustment's own id (fill_adjustments) in this same transaction.
  */
-import type { Selectable, Transaction } from 'kysely';
+import type { Selectable } from 'kysely';
 import { D, decimalText, fromText, ZERO, type Dec } from '../../domain/money.ts';
 import type { Side } from '../../domain/order/order.ts';
 import { applyMovement, cashMovement, restateAfterAdjustment, type Movement, type PositionBook } from '../../domain/risk/positions.ts';
 import { RiskRefused, type AccountEffect, type SettlementAdjustment } from '../../ports/accounts.ts';
 import { StoreConflict } from '../../ports/store.ts';
 import { loadLedgers, positionKey, writeLedgers, type SettlementRow } from './fillSettlements.ts';
-import { insertRows, placeholders, rows, run, shaped, type Dialect } from './hotStatements.ts';
+import { insertRows, placeholders, rows, shaped, type Statements } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
-type Tx = Transaction<StoreSchema>;
 
 interface MutableAccount { cash: Dec; reserved: Dec; touched: boolean }
 interface MutablePosition {
@@ -49,64 +48,73 @@ interface Batch {
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 
-export async function applyAccountEffects(db: Tx, effects: readonly AccountEffect[], lock: boolean, dialect: Dialect): Promise<void> {
+/** Its reads go out together (one round trip on PostgreSQL), its writes are only sent (see Statements). */
+export async function applyAccountEffects(st: Statements, effects: readonly AccountEffect[], lock: boolean): Promise<void> {
   if (effects.length === 0) return;
+  const { dialect } = st;
   const forUpdate = lock ? ' FOR UPDATE' : '';
   const traders = unique(effects.map((e) => e.traderId));
   const openingCash = new Map(effects.map((e) => [e.traderId, e]));
-  await insertRows(db, dialect, 'accounts', traders.map((traderId) => {
+  insertRows(st, 'accounts', traders.map((traderId) => {
     const effect = openingCash.get(traderId)!;
     const at = effect.at.toISOString();
     return { trader_id: traderId, cash: decimalText(effect.openingCash), reserved: '0', created_at: at, updated_at: at };
   }), 'ON CONFLICT (trader_id) DO NOTHING');
 
-  const accounts = new Map<string, MutableAccount>();
-  const accountRows = await rows<{ trader_id: string; cash: unknown; reserved: unknown }>(db, shaped(dialect, `accounts of ${traders.length}${forUpdate}`,
+  const accountRows = rows<{ trader_id: string; cash: unknown; reserved: unknown }>(st, shaped(dialect, `accounts of ${traders.length}${forUpdate}`,
     () => `SELECT trader_id, cash, reserved FROM accounts WHERE trader_id IN (${placeholders(traders.length)})${forUpdate}`), traders);
-  for (const row of accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });
 
-  const positions = new Map<string, MutablePosition>();
   const adjustments = effects.flatMap((e) => e.adjustments ?? []);
   const needsPositions = adjustments.length > 0 || effects.some((e) => e.fills.length > 0 || e.side === 'sell');
-  if (needsPositions) {
-    const symbols = unique(effects.map((e) => e.symbol));
-    const found = await rows<Selectable<StoreSchema['positions']>>(db, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
+  const symbols = unique(effects.map((e) => e.symbol));
+  const positionRows = needsPositions
+    ? rows<Selectable<StoreSchema['positions']>>(st, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
       () => `SELECT * FROM positions WHERE trader_id IN (${placeholders(traders.length)}) AND symbol IN (${placeholders(symbols.length)})${forUpdate}`),
-    [...traders, ...symbols]);
-    for (const row of found) {
-      positions.set(positionKey(row.trader_id, row.symbol), {
-        quantity: fromText(String(row.quantity)), averagePrice: fromText(String(row.average_price)),
-        sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day,
-        lastMovement: Number(row.last_movement), touched: false,
-      });
-    }
+    [...traders, ...symbols])
+    : Promise.resolve([]);
+
+  const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
+  const reservationRows = settled.length > 0
+    ? rows<Selectable<StoreSchema['reservations']>>(st, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
+      () => `SELECT * FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled)
+    : Promise.resolve([]);
+
+  const haltedRead = haltedScopes(st, effects.some((e) => e.reserve !== null) ? traders : []);
+  const ledgersRead = loadLedgers(st, adjustments, lock);
+  // Every read is out; each is awaited below, and a failed one fails the rest (see Statements).
+  for (const read of [accountRows, positionRows, reservationRows, haltedRead, ledgersRead]) (read as Promise<unknown>).catch(() => {});
+
+  const accounts = new Map<string, MutableAccount>();
+  for (const row of await accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });
+
+  const positions = new Map<string, MutablePosition>();
+  for (const row of await positionRows) {
+    positions.set(positionKey(row.trader_id, row.symbol), {
+      quantity: fromText(String(row.quantity)), averagePrice: fromText(String(row.average_price)),
+      sellReserved: fromText(String(row.sell_reserved)), realizedPnl: fromText(String(row.realized_pnl)), pnlDay: row.pnl_day,
+      lastMovement: Number(row.last_movement), touched: false,
+    });
   }
 
   const reservations = new Map<string, MutableReservation>();
-  const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
-  if (settled.length > 0) {
-    const found = await rows<Selectable<StoreSchema['reservations']>>(db, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
-      () => `SELECT * FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled);
-    for (const row of found) {
-      reservations.set(row.order_id, {
-        traderId: row.trader_id, symbol: row.symbol, side: row.side, unitPrice: row.unit_price === null ? null : fromText(String(row.unit_price)),
-        remainingQuantity: fromText(String(row.remaining_quantity)), cash: fromText(String(row.cash_remaining)),
-        position: fromText(String(row.position_remaining)), stored: true, touched: false, done: false, createdAt: new Date(row.created_at),
-      });
-    }
+  for (const row of await reservationRows) {
+    reservations.set(row.order_id, {
+      traderId: row.trader_id, symbol: row.symbol, side: row.side, unitPrice: row.unit_price === null ? null : fromText(String(row.unit_price)),
+      remainingQuantity: fromText(String(row.remaining_quantity)), cash: fromText(String(row.cash_remaining)),
+      position: fromText(String(row.position_remaining)), stored: true, touched: false, done: false, createdAt: new Date(row.created_at),
+    });
   }
 
-  const halted = await haltedScopes(db, dialect, effects.some((e) => e.reserve !== null) ? traders : []);
-  const batch: Batch = { accounts, positions, reservations, ledgers: await loadLedgers(db, adjustments, lock), added: [], halted };
+  const batch: Batch = { accounts, positions, reservations, ledgers: await ledgersRead, added: [], halted: await haltedRead };
   for (const effect of effects) apply(effect, batch);
-  await write(db, dialect, effects, batch);
-  await writeLedgers(db, dialect, batch.added, batch.ledgers);
+  write(st, effects, batch);
+  writeLedgers(st, batch.added, batch.ledgers);
 }
 
-async function haltedScopes(db: Tx, dialect: Dialect, traders: string[]): Promise<Set<string>> {
+async function haltedScopes(st: Statements, traders: string[]): Promise<Set<string>> {
   if (traders.length === 0) return new Set();
   const keys = ['state:_firm', ...traders.map((t) => `state:${t}`)];
-  const found = await rows<{ key: string; value: string }>(db, shaped(dialect, `trading states of ${keys.length}`,
+  const found = await rows<{ key: string; value: string }>(st, shaped(st.dialect, `trading states of ${keys.length}`,
     () => `SELECT "key", "value" FROM risk_settings WHERE "key" IN (${placeholders(keys.length)})`), keys);
   return new Set(found.filter((row) => JSON.parse(row.value) === 'halted').map((row) => row.key.slice('state:'.length)));
 }
@@ -260,14 +268,15 @@ const UPSERT_POSITION = 'ON CONFLICT (trader_id, symbol) DO UPDATE SET quantity 
   ' sell_reserved = excluded.sell_reserved, realized_pnl = excluded.realized_pnl, pnl_day = excluded.pnl_day, last_movement = excluded.last_movement,' +
   ' updated_at = excluded.updated_at';
 
-async function write(db: Tx, dialect: Dialect, effects: readonly AccountEffect[], { accounts, positions, reservations }: Batch): Promise<void> {
+function write(st: Statements, effects: readonly AccountEffect[], { accounts, positions, reservations }: Batch): void {
+  const { dialect } = st;
   const at = effects[effects.length - 1]!.at.toISOString();
   for (const [traderId, a] of accounts) {
     if (!a.touched) continue;
-    await run(db, shaped(dialect, 'account update', () => 'UPDATE accounts SET cash = ?, reserved = ?, updated_at = ? WHERE trader_id = ?'),
+    st.send(shaped(dialect, 'account update', () => 'UPDATE accounts SET cash = ?, reserved = ?, updated_at = ? WHERE trader_id = ?'),
       [decimalText(a.cash), decimalText(a.reserved), at, traderId]);
   }
-  await insertRows(db, dialect, 'positions', [...positions].filter(([, p]) => p.touched).map(([key, p]) => {
+  insertRows(st, 'positions', [...positions].filter(([, p]) => p.touched).map(([key, p]) => {
     const [traderId, symbol] = JSON.parse(key) as [string, string];
     return {
       trader_id: traderId, symbol, quantity: decimalText(p.quantity), average_price: decimalText(p.averagePrice),
@@ -290,12 +299,12 @@ async function write(db: Tx, dialect: Dialect, effects: readonly AccountEffect[]
     };
     if (!r.stored) inserts.push(row);
     else {
-      await run(db, shaped(dialect, 'reservation update', () => 'UPDATE reservations SET remaining_quantity = ?, cash_remaining = ?, position_remaining = ? WHERE order_id = ?'),
+      st.send(shaped(dialect, 'reservation update', () => 'UPDATE reservations SET remaining_quantity = ?, cash_remaining = ?, position_remaining = ? WHERE order_id = ?'),
         [row.remaining_quantity, row.cash_remaining, row.position_remaining, orderId]);
     }
   }
-  await insertRows(db, dialect, 'reservations', inserts);
+  insertRows(st, 'reservations', inserts);
   if (finished.length > 0) {
-    await run(db, shaped(dialect, `reservations done ${finished.length}`, () => `DELETE FROM reservations WHERE order_id IN (${placeholders(finished.length)})`), finished);
+    st.send(shaped(dialect, `reservations done ${finished.length}`, () => `DELETE FROM reservations WHERE order_id IN (${placeholders(finished.length)})`), finished);
   }
 }

@@ -10,10 +10,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { decimalText, fromText, type Dec } from '../../domain/money.ts';
 import type { AccountRecord, AccountStore, ControlMeta, ControlStream, Instrument, OpenQuantity } from '../../ports/accounts.ts';
 import type { OutboxEvent } from '../../ports/bus.ts';
-import { chainAuditEntries } from './auditChain.ts';
-import { appendStream, readAuditHead } from './commitBatch.ts';
-import type { Dialect } from './hotStatements.ts';
-import { auditToRow } from './rows.ts';
+import { appendAudit, appendStream, readAuditHead } from './commitBatch.ts';
+import { withStatements, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -46,15 +44,14 @@ async function recordControl(
   db: Tx, dialect: Dialect, subject: string, traderId: string, kind: string, payload: Record<string, unknown>, meta: ControlMeta,
   stream: ControlStream | null,
 ): Promise<OutboxEvent[]> {
-  const head = await readAuditHead(db, dialect === 'postgres');
-  const [row] = chainAuditEntries(head, [{
-    id: meta.auditId, orderId: subject, traderId, kind,
-    payload: JSON.stringify({ actor: meta.actor, reason: meta.reason, ...payload }), at: meta.at,
-  }]);
-  await db.insertInto('order_events').values(auditToRow(row!)).execute();
-  await db.updateTable('audit_head').set({ seq: row!.seq, hash: row!.hash }).where('id', '=', 1).execute();
-  if (!stream || stream.traderIds.length === 0) return [];
-  return appendStream(db, stream.traderIds.map((t) => ({ id: stream.newId(), traderId: t, body: { ...stream.body, trader_id: t }, at: meta.at })), dialect);
+  return withStatements(db, dialect, async (st) => {
+    appendAudit(st, await readAuditHead(st, dialect === 'postgres'), [{
+      id: meta.auditId, orderId: subject, traderId, kind,
+      payload: JSON.stringify({ actor: meta.actor, reason: meta.reason, ...payload }), at: meta.at,
+    }]);
+    if (!stream || stream.traderIds.length === 0) return [];
+    return appendStream(st, stream.traderIds.map((t) => ({ id: stream.newId(), traderId: t, body: { ...stream.body, trader_id: t }, at: meta.at })));
+  });
 }
 
 export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () => Promise<T>) => Promise<T>): AccountStore {

@@ -11,9 +11,9 @@
  *   out in array order; the stored payload is JSON with seq as its first key.
  * - An idempotency key whose record expired before the new record's createdAt may be reused;
  *   a live one is a conflict.
- * Conflicts found here throw StoreConflict; the caller's transaction rolls everything back.
+ * Conflicts throw StoreConflict, here or when the caller settles `st` (a fenced write that
+ * changed no row, a unique key); the caller's transaction then rolls everything back.
  */
-import type { Transaction } from 'kysely';
 import type { OutboxEvent } from '../../ports/bus.ts';
 import { StoreConflict, type IdempotencyRecord, type OrderChange, type StreamEventDraft } from '../../ports/store.ts';
 import { applyAccountEffects } from './accountsCommit.ts';
@@ -22,43 +22,46 @@ import { writeDispatchIntents, writeFillAdjustments } from './executionStore.ts'
 import { decimalText } from '../../domain/money.ts';
 import { reasonOf } from '../../domain/order/order.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
-import { insertRows, rows, run, shaped, updateOrder, type Dialect } from './hotStatements.ts';
-import type { StoreSchema } from './schema.ts';
+import { insertReturning, insertRows, rows, shaped, updateOrder, type Statements } from './hotStatements.ts';
 
-type Tx = Transaction<StoreSchema>;
-
-export async function readAuditHead(db: Tx, lock: boolean): Promise<ChainHead> {
+export async function readAuditHead(st: Statements, lock: boolean): Promise<ChainHead> {
   const sql = lock ? 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE' : 'SELECT seq, hash FROM audit_head WHERE id = 1';
-  const [head] = await rows<{ seq: number | string; hash: string }>(db, sql, []);
+  const [head] = await rows<{ seq: number | string; hash: string }>(st, sql, []);
   if (!head) throw new Error('audit_head has no row: the store was not migrated');
   return { seq: Number(head.seq), hash: head.hash };
 }
 
-export async function commitBatch(db: Tx, changes: readonly OrderChange[], dialect: Dialect): Promise<OutboxEvent[]> {
+/**
+ * Statements that need no answer are only sent (see Statements), and the reads go out together,
+ * so on PostgreSQL a fill's commit takes two round trips, not one per statement. The caller
+ * settles `st` (with its COMMIT) before the batch counts as committed.
+ */
+export async function commitBatch(st: Statements, changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
   // PostgreSQL locks what it reads; on SQLite, BEGIN IMMEDIATE already holds the write lock.
-  const lockRows = dialect === 'postgres';
-  const head = await readAuditHead(db, lockRows);
-  await applyAccountEffects(db, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows, dialect);
-  await writeOrders(db, changes, dialect);
-  await writeDispatchIntents(db, changes.flatMap((change) => change.intents ?? []), dialect);
+  const lockRows = st.dialect === 'postgres';
+  const headRead = readAuditHead(st, lockRows);
+  const drafts = changes.flatMap((change) => change.stream);
+  const seqsRead = reserveSeqs(st, drafts);
+  headRead.catch(() => {});
+  seqsRead.catch(() => {});
+  await applyAccountEffects(st, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows);
+  writeOrders(st, changes);
+  await writeDispatchIntents(st, changes.flatMap((change) => change.intents ?? []));
 
-  await insertRows(db, dialect, 'fills', changes.flatMap((change) => change.newFills.map(fillToRow)));
-  await writeFillAdjustments(db, changes.flatMap((change) => change.fillAdjustments ?? []));
+  insertRows(st, 'fills', changes.flatMap((change) => change.newFills.map(fillToRow)));
+  await writeFillAdjustments(st, changes.flatMap((change) => change.fillAdjustments ?? []));
 
-  const audit = chainAuditEntries(head, changes.flatMap((change) => change.audit));
-  await insertRows(db, dialect, 'order_events', audit.map(auditToRow));
-  const last = audit.at(-1);
-  if (last) await run(db, shaped(dialect, 'audit head', () => 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'), [last.seq, last.hash]);
+  appendAudit(st, await headRead, changes.flatMap((change) => change.audit));
 
-  const events = await appendStream(db, changes.flatMap((change) => change.stream), dialect);
-  await putIdempotency(db, changes.flatMap((change) => (change.idempotency ? [change.idempotency] : [])), dialect);
+  const events = writeOutbox(st, drafts, await seqsRead);
+  await putIdempotency(st, changes.flatMap((change) => (change.idempotency ? [change.idempotency] : [])));
   return events;
 }
 
-async function writeOrders(db: Tx, changes: readonly OrderChange[], dialect: Dialect): Promise<void> {
+function writeOrders(st: Statements, changes: readonly OrderChange[]): void {
   let inserts: ReturnType<typeof orderToRow>[] = [];
-  const flush = async () => {
-    await insertRows(db, dialect, 'orders', inserts);
+  const flush = () => {
+    insertRows(st, 'orders', inserts);
     inserts = [];
   };
   for (const { order, expectedVersion } of changes) {
@@ -68,28 +71,44 @@ async function writeOrders(db: Tx, changes: readonly OrderChange[], dialect: Dia
       inserts.push(orderToRow(order));
       continue;
     }
-    await flush();
-    const updated = await updateOrder(db, dialect, {
+    flush();
+    updateOrder(st, {
       id: order.id, traderId: order.traderId, status: order.status, venueOrderId: order.venueOrderId,
       filledQuantity: decimalText(order.filledQuantity), filledNotional: decimalText(order.filledNotional), reason: reasonOf(order),
       version: order.version, updatedAt: order.updatedAt.toISOString(),
     }, expectedVersion);
-    if (!updated) throw new StoreConflict('order_version', `order ${order.id} is not at version ${expectedVersion}`);
   }
-  await flush();
+  flush();
 }
 
-export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[], dialect: Dialect): Promise<OutboxEvent[]> {
-  if (drafts.length === 0) return [];
+/** Chains the entries on from `head`, and sends their rows and the head's move. */
+export function appendAudit(st: Statements, head: ChainHead, entries: Parameters<typeof chainAuditEntries>[1]): void {
+  const audit = chainAuditEntries(head, entries);
+  insertRows(st, 'order_events', audit.map(auditToRow));
+  const last = audit.at(-1);
+  if (last) st.send(shaped(st.dialect, 'audit head', () => 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'), [last.seq, last.hash]);
+}
+
+/** Appends stream events for the drafts, with their seqs; the caller settles `st`. */
+export async function appendStream(st: Statements, drafts: readonly StreamEventDraft[]): Promise<OutboxEvent[]> {
+  return writeOutbox(st, drafts, await reserveSeqs(st, drafts));
+}
+
+/** Reserves each trader's next seqs for the drafts (one upsert of trader_streams); answers the first seq per trader. */
+async function reserveSeqs(st: Statements, drafts: readonly StreamEventDraft[]): Promise<Map<string, number>> {
+  const next = new Map<string, number>();
+  if (drafts.length === 0) return next;
   const counts = new Map<string, number>();
   for (const draft of drafts) counts.set(draft.traderId, (counts.get(draft.traderId) ?? 0) + 1);
-
-  const next = new Map<string, number>();
   const increments = [...counts].map(([trader_id, n]) => ({ trader_id, last_seq: n }));
-  const reserved = await insertRows<{ trader_id: string; last_seq: number | string }>(db, dialect, 'trader_streams', increments,
+  const reserved = await insertReturning<{ trader_id: string; last_seq: number | string }>(st, 'trader_streams', increments,
     'ON CONFLICT (trader_id) DO UPDATE SET last_seq = trader_streams.last_seq + excluded.last_seq RETURNING trader_id, last_seq');
   for (const row of reserved) next.set(row.trader_id, Number(row.last_seq) - (counts.get(row.trader_id) ?? 0) + 1);
+  return next;
+}
 
+/** Sends the outbox rows of the drafts, numbered in array order from `next`. */
+function writeOutbox(st: Statements, drafts: readonly StreamEventDraft[], next: Map<string, number>): OutboxEvent[] {
   const events = drafts.map((draft): OutboxEvent & { at: Date } => {
     if ('seq' in draft.body) throw new Error(`stream event ${draft.id} already has a seq; the store assigns it`);
     const seq = next.get(draft.traderId);
@@ -97,7 +116,7 @@ export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[], 
     next.set(draft.traderId, seq + 1);
     return { id: draft.id, at: draft.at, traderId: draft.traderId, seq, payload: JSON.stringify({ seq, ...draft.body }) };
   });
-  await insertRows(db, dialect, 'outbox', events.map((event) => ({
+  insertRows(st, 'outbox', events.map((event) => ({
     trader_id: event.traderId,
     seq: event.seq,
     event_id: event.id,
@@ -107,7 +126,7 @@ export async function appendStream(db: Tx, drafts: readonly StreamEventDraft[], 
   return events.map(({ id, traderId, seq, payload }) => ({ id, traderId, seq, payload }));
 }
 
-async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[], dialect: Dialect): Promise<void> {
+async function putIdempotency(st: Statements, records: readonly IdempotencyRecord[]): Promise<void> {
   if (records.length === 0) return;
   const seen = new Set<string>();
   for (const record of records) {
@@ -116,7 +135,7 @@ async function putIdempotency(db: Tx, records: readonly IdempotencyRecord[], dia
     seen.add(scope);
   }
   // A live key's row is left as it is, and then missing from RETURNING: a conflict.
-  const written = await insertRows(db, dialect, 'idempotency_keys', records.map(idempotencyToRow),
+  const written = await insertReturning(st, 'idempotency_keys', records.map(idempotencyToRow),
     'ON CONFLICT (trader_id, "key") DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, body = excluded.body,' +
     ' created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at <= excluded.created_at RETURNING "key"');
   if (written.length !== records.length) throw new StoreConflict('idempotency_key', 'an idempotency key in this batch is already in use');

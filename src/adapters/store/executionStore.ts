@@ -16,7 +16,7 @@ import type {
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
 import { fillFromRow, toDate } from './rows.ts';
-import { completeIntent, insertRows, type Dialect } from './hotStatements.ts';
+import { completeIntent, execute, insertRows, type Statements } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -58,10 +58,10 @@ function runFromRow(row: Selectable<ReconciliationRunsTable>): ReconciliationRun
 }
 
 /** Applies a batch's intent writes in array order; called by commitBatch inside its transaction. */
-export async function writeDispatchIntents(db: Tx, writes: readonly DispatchIntentWrite[], dialect: Dialect): Promise<void> {
+export async function writeDispatchIntents(st: Statements, writes: readonly DispatchIntentWrite[]): Promise<void> {
   let creates: Array<Insertable<DispatchIntentsTable>> = [];
-  const flush = async () => {
-    await insertRows(db, dialect, 'dispatch_intents', creates, 'ON CONFLICT (order_id) DO NOTHING');
+  const flush = () => {
+    insertRows(st, 'dispatch_intents', creates, 'ON CONFLICT (order_id) DO NOTHING');
     creates = [];
   };
   for (const write of writes) {
@@ -73,17 +73,21 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
       });
       continue;
     }
-    await flush();
+    flush();
     if (write.kind === 'expedite') {
       const at = iso(write.at);
-      await db.updateTable('dispatch_intents').set({ next_attempt_at: at, updated_at: at })
+      const { sql, parameters } = st.build.updateTable('dispatch_intents').set({ next_attempt_at: at, updated_at: at })
         .where('order_id', '=', write.orderId).where('next_attempt_at', '>', at)
         .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)]))
-        .execute();
+        .compile();
+      st.send(sql, parameters);
       continue;
     }
-    const fenced = write.kind === 'update'
-      ? (await db.updateTable('dispatch_intents').set({
+    if (write.kind === 'complete') {
+      completeIntent(st, write.orderId, write.owner);
+      continue;
+    }
+    const fenced = (await execute(st, st.build.updateTable('dispatch_intents').set({
         attempts: write.attempts,
         next_attempt_at: iso(write.nextAttemptAt),
         lease_expires_at: write.leaseExpiresAt === null ? null : iso(write.leaseExpiresAt),
@@ -93,22 +97,20 @@ export async function writeDispatchIntents(db: Tx, writes: readonly DispatchInte
         updated_at: iso(write.at),
       }).where('order_id', '=', write.orderId).where('lease_owner', '=', write.owner)
         .$if(write.orderVersion !== undefined, (query) => query.where((eb) => eb.exists(
-          eb.selectFrom('orders').select('id').where('id', '=', write.orderId).where('version', '=', write.orderVersion!))))
-        .executeTakeFirst()).numUpdatedRows > 0n
-      : await completeIntent(db, dialect, write.orderId, write.owner);
+          eb.selectFrom('orders').select('id').where('id', '=', write.orderId).where('version', '=', write.orderVersion!)))))).changed > 0n;
     if (!fenced) {
       // Which fence held it back, read only on this rare path so the common one stays one statement.
-      if (write.kind === 'update' && write.orderVersion !== undefined && !(await orderAtVersion(db, write.orderId, write.orderVersion))) {
+      if (write.orderVersion !== undefined && !(await orderAtVersion(st, write.orderId, write.orderVersion))) {
         throw new StoreConflict('order_version', `order ${write.orderId} changed since version ${write.orderVersion}`);
       }
       throw new StoreConflict('dispatch_lease', `${write.owner} no longer holds the dispatch lease of order ${write.orderId}`);
     }
   }
-  await flush();
+  flush();
 }
 
-async function orderAtVersion(db: Tx, orderId: string, version: number): Promise<boolean> {
-  const row = await db.selectFrom('orders').select('version').where('id', '=', orderId).executeTakeFirst();
+async function orderAtVersion(st: Statements, orderId: string, version: number): Promise<boolean> {
+  const [row] = (await execute(st, st.build.selectFrom('orders').select('version').where('id', '=', orderId))).rows;
   return row !== undefined && Number(row.version) === version;
 }
 
@@ -116,16 +118,17 @@ async function orderAtVersion(db: Tx, orderId: string, version: number): Promise
  * Records each bust or correction message once (a replay conflicts like a replayed fill); a bust
  * marks the fill, which stays so its own replay is a duplicate; a correction rewrites it.
  */
-export async function writeFillAdjustments(db: Tx, adjustments: readonly FillAdjustment[]): Promise<void> {
+export async function writeFillAdjustments(st: Statements, adjustments: readonly FillAdjustment[]): Promise<void> {
   for (const adjustment of adjustments) {
-    const written = await db.insertInto('fill_adjustments').values({
+    const { rows: written } = await execute(st, st.build.insertInto('fill_adjustments').values({
       venue: adjustment.venue, adjustment_id: adjustment.adjustmentId, venue_fill_id: adjustment.venueFillId,
       kind: adjustment.busted ? 'bust' : 'correction', at: iso(adjustment.at),
-    }).onConflict((conflict) => conflict.columns(['venue', 'adjustment_id']).doNothing()).returning('adjustment_id').execute();
+    }).onConflict((conflict) => conflict.columns(['venue', 'adjustment_id']).doNothing()).returning('adjustment_id'));
     if (written.length === 0) throw new StoreConflict('venue_fill_id', `adjustment ${adjustment.adjustmentId} of ${adjustment.venue} is already applied`);
     if (adjustment.busted) continue;
-    await db.updateTable('fills').set({ quantity: decimalText(adjustment.quantity), price: decimalText(adjustment.price) })
-      .where('venue', '=', adjustment.venue).where('venue_fill_id', '=', adjustment.venueFillId).execute();
+    const { sql, parameters } = st.build.updateTable('fills').set({ quantity: decimalText(adjustment.quantity), price: decimalText(adjustment.price) })
+      .where('venue', '=', adjustment.venue).where('venue_fill_id', '=', adjustment.venueFillId).compile();
+    st.send(sql, parameters);
   }
 }
 

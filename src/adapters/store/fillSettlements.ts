@@ -5,14 +5,12 @@
  * fill and, for a bust or correction, reads the adjusted fill's row and every later one of its
  * position, restates them and writes back what changed, all in the settling transaction.
  */
-import type { Transaction } from 'kysely';
 import { decimalText, fromText, type Dec } from '../../domain/money.ts';
 import type { Side } from '../../domain/order/order.ts';
 import type { LedgerEntry, Movement, PositionBook } from '../../domain/risk/positions.ts';
-import { insertRows, type Dialect } from './hotStatements.ts';
+import { execute, insertRows, type Statements } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
 
-type Tx = Transaction<StoreSchema>;
 
 export interface SettlementRow extends LedgerEntry {
   readonly traderId: string;
@@ -63,12 +61,12 @@ function toRow(s: SettlementRow): Row {
  * row from the earliest adjusted one on, in order (busted ones included, so a second bust of
  * one is seen). Keyed by position; fills never settled through the ledger are simply absent.
  */
-export async function loadLedgers(db: Tx, fills: ReadonlyArray<{ venue: string; venueFillId: string }>, lock: boolean): Promise<Map<string, SettlementRow[]>> {
+export async function loadLedgers(st: Statements, fills: ReadonlyArray<{ venue: string; venueFillId: string }>, lock: boolean): Promise<Map<string, SettlementRow[]>> {
   const ledgers = new Map<string, SettlementRow[]>();
   if (fills.length === 0) return ledgers;
   const wanted = new Set(fills.map((f) => fillKey(f.venue, f.venueFillId)));
-  const found = (await db.selectFrom('fill_settlements').select(['venue', 'venue_fill_id', 'trader_id', 'symbol', 'ordinal'])
-    .where('venue_fill_id', 'in', [...new Set(fills.map((f) => f.venueFillId))]).execute())
+  const found = (await execute(st, st.build.selectFrom('fill_settlements').select(['venue', 'venue_fill_id', 'trader_id', 'symbol', 'ordinal'])
+    .where('venue_fill_id', 'in', [...new Set(fills.map((f) => f.venueFillId))]))).rows
     .filter((row) => wanted.has(fillKey(row.venue, row.venue_fill_id)));
   const from = new Map<string, { traderId: string; symbol: string; ordinal: number }>();
   for (const row of found) {
@@ -77,22 +75,24 @@ export async function loadLedgers(db: Tx, fills: ReadonlyArray<{ venue: string; 
     if (!from.has(key) || from.get(key)!.ordinal > ordinal) from.set(key, { traderId: row.trader_id, symbol: row.symbol, ordinal });
   }
   for (const [key, start] of from) {
-    const rows = await db.selectFrom('fill_settlements').selectAll()
+    const { rows } = await execute(st, st.build.selectFrom('fill_settlements').selectAll()
       .where('trader_id', '=', start.traderId).where('symbol', '=', start.symbol).where('ordinal', '>=', start.ordinal)
-      .orderBy('ordinal').$if(lock, (q) => q.forUpdate()).execute();
+      .orderBy('ordinal').$if(lock, (q) => q.forUpdate()));
     ledgers.set(key, rows.map(fromRow));
   }
   return ledgers;
 }
 
-export async function writeLedgers(db: Tx, dialect: Dialect, added: readonly SettlementRow[], ledgers: Map<string, SettlementRow[]>): Promise<void> {
-  await insertRows(db, dialect, 'fill_settlements', added.map(toRow));
+/** Sends the batch's ledger writes (see Statements). */
+export function writeLedgers(st: Statements, added: readonly SettlementRow[], ledgers: Map<string, SettlementRow[]>): void {
+  insertRows(st, 'fill_settlements', added.map(toRow));
   for (const ledger of ledgers.values()) {
     for (const s of ledger) {
       if (!s.stored || !s.dirty) continue;
       const { trader_id, symbol, ordinal, ...changed } = toRow(s);
-      await db.updateTable('fill_settlements').set(changed)
-        .where('trader_id', '=', trader_id).where('symbol', '=', symbol).where('ordinal', '=', ordinal).execute();
+      const { sql, parameters } = st.build.updateTable('fill_settlements').set(changed)
+        .where('trader_id', '=', trader_id).where('symbol', '=', symbol).where('ordinal', '=', ordinal).compile();
+      st.send(sql, parameters);
     }
   }
 }

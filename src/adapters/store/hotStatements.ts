@@ -7,11 +7,10 @@
  * the same keys, and no value is undefined (Kysely would silently leave such
  * a column to its default; here it is refused).
  */
-import { CompiledQuery, type Transaction } from 'kysely';
-import type { OrderStore } from '../../ports/store.ts';
+import { CompiledQuery, type Compilable, type Kysely, type Transaction } from 'kysely';
+import { StoreConflict, type ConflictKind, type OrderStore } from '../../ports/store.ts';
 import type { StoreSchema } from './schema.ts';
 
-type Tx = Transaction<StoreSchema>;
 export type Dialect = OrderStore['dialect'];
 
 /** `?` placeholders as the dialect wants them: SQLite keeps them, PostgreSQL numbers them. */
@@ -20,22 +19,148 @@ function both(sql: string): Record<Dialect, string> {
   return { sqlite: sql, postgres: sql.replace(/\?/g, () => `$${++n}`) };
 }
 
-const UPDATE_ORDER = both(
-  'UPDATE orders SET status = ?, venue_order_id = ?, filled_quantity = ?, filled_notional = ?, reason = ?, version = ?, updated_at = ?' +
-  ' WHERE id = ? AND trader_id = ? AND version = ?',
-);
+const ORDER_UPDATE = 'UPDATE orders SET status = ?, venue_order_id = ?, filled_quantity = ?, filled_notional = ?, reason = ?, version = ?, updated_at = ?' +
+  ' WHERE id = ? AND trader_id = ? AND version = ?';
+const INTENT_COMPLETION = 'DELETE FROM dispatch_intents WHERE order_id = ? AND lease_owner = ?';
 
-const COMPLETE_INTENT = both('DELETE FROM dispatch_intents WHERE order_id = ? AND lease_owner = ?');
-
-/** Runs one statement; answers how many rows it changed. */
-export async function run(db: Tx, sql: string, parameters: readonly unknown[]): Promise<bigint> {
-  const result = await db.executeQuery(CompiledQuery.raw(sql, parameters as unknown[]));
-  return result.numAffectedRows ?? 0n;
+/**
+ * A write that must change a row, with the conflict it is when it changes none. SQLite checks
+ * the count it answers. PostgreSQL fails the transaction itself (0007_commit_guards.sql), so
+ * nothing waits for the answer before COMMIT goes out (see Statements.settle).
+ */
+function fenced(write: string): Record<Dialect, string> {
+  const guarded = `WITH changed AS (${write} RETURNING 1) SELECT ordergate_expect_change(EXISTS (SELECT 1 FROM changed), ?, ?)`;
+  return { sqlite: both(write).sqlite, postgres: both(guarded).postgres };
 }
 
-/** Runs one statement that answers rows (SELECT, or RETURNING). */
-export async function rows<R>(db: Tx, sql: string, parameters: readonly unknown[]): Promise<R[]> {
-  return (await db.executeQuery<R>(CompiledQuery.raw(sql, parameters as unknown[]))).rows as R[];
+const UPDATE_ORDER = fenced(ORDER_UPDATE);
+const COMPLETE_INTENT = fenced(INTENT_COMPLETION);
+
+function sendFenced(st: Statements, sql: Record<Dialect, string>, parameters: unknown[], conflict: ConflictKind, detail: string): void {
+  if (st.dialect === 'postgres') st.send(sql.postgres, [...parameters, conflict, detail]);
+  else {
+    st.send(sql.sqlite, parameters, (changed) => {
+      if (changed === 0n) throw new StoreConflict(conflict, detail);
+    });
+  }
+}
+
+/** A statement's answer: the rows it gave (SELECT, RETURNING) and how many rows it changed. */
+export interface Answer<R> {
+  readonly rows: R[];
+  readonly changed: bigint;
+}
+
+/**
+ * The connection of one open transaction, as the commit path uses it. Statements run in the
+ * order they are issued. `query` waits for its answer; `send` does not, so the statements after
+ * it go out at once: on PostgreSQL they share round trips (pipelined on one connection), which
+ * is most of a commit's time there. The first statement to fail (or whose `check` throws) fails
+ * every statement after it and settle(), so nothing the commit decided after a failure can
+ * commit: the owner of the transaction settles before it commits, and rolls back if that throws.
+ */
+export interface Statements {
+  readonly dialect: Dialect;
+  /** Builds (compiles, never runs) the few statements still written with Kysely; run them with `execute`. */
+  readonly build: Kysely<StoreSchema>;
+  query<R>(sql: string, parameters: readonly unknown[]): Promise<Answer<R>>;
+  /** `check` sees the rows the statement changed, and throws if that is not what the commit needs. */
+  send(sql: string, parameters: readonly unknown[], check?: (changed: bigint) => void): void;
+  /**
+   * Resolves once every statement issued so far has answered; throws the first failure. `last`
+   * (COMMIT) is run after them: sent at once, pipelined, when no `check` is still to be seen
+   * (a failed statement has then aborted the transaction, and COMMIT only ends it), or else once
+   * every answer is in and passed.
+   */
+  settle(last?: string): Promise<void>;
+}
+
+/**
+ * The ordering and first-failure rules of Statements over any `execute` of one connection.
+ * `pipelined`: statements go out without waiting for the one before (a pg client in pipeline
+ * mode answers them in order); otherwise each waits for the previous answer.
+ */
+export function statementsOver(
+  dialect: Dialect, build: Kysely<StoreSchema>, pipelined: boolean,
+  execute: (sql: string, parameters: readonly unknown[]) => Promise<Answer<unknown>>,
+): Statements {
+  let failure: { error: unknown } | null = null;
+  let last: Promise<unknown> = Promise.resolve();
+  let checksAhead = 0;
+  const fail = (error: unknown): never => {
+    failure ??= { error };
+    throw failure.error;
+  };
+  const issue = <R>(sql: string, parameters: readonly unknown[], check?: (changed: bigint) => void): Promise<Answer<R>> => {
+    const go = () => {
+      if (failure) throw failure.error;
+      return execute(sql, parameters);
+    };
+    // Pipelined, the statement goes out now; either way its answer is taken in issue order, so
+    // a failure is always recorded before the answers of the statements after it are looked at.
+    const sent = pipelined ? new Promise<Answer<unknown>>((resolve) => resolve(go())) : null;
+    sent?.catch(() => {});
+    if (check) checksAhead += 1;
+    const answered = last.then(() => sent ?? go(), () => sent ?? go()).then((answer) => {
+      if (check) checksAhead -= 1;
+      if (failure) throw failure.error;
+      try {
+        check?.(answer.changed);
+      } catch (error) {
+        fail(error);
+      }
+      return answer as Answer<R>;
+    }, (error: unknown) => {
+      if (check) checksAhead -= 1;
+      return fail(error);
+    });
+    last = answered.catch(() => {});
+    return answered;
+  };
+  const settled = async () => {
+    await last;
+    if (failure) throw failure.error;
+  };
+  return {
+    dialect,
+    build,
+    query: (sql, parameters) => issue(sql, parameters),
+    send: (sql, parameters, check) => void issue(sql, parameters, check).catch(() => {}),
+    settle: async (final) => {
+      if (final === undefined) return settled();
+      if (!pipelined || checksAhead > 0) await settled();
+      const ended = issue(final, []);
+      ended.catch(() => {});
+      await settled();
+      await ended;
+    },
+  };
+}
+
+/**
+ * Runs `work` on Statements over a Kysely transaction (SQLite's commit thread, control writes),
+ * one statement at a time, and resolves once every statement it sent has answered and passed.
+ */
+export async function withStatements<T>(trx: Transaction<StoreSchema>, dialect: Dialect, work: (st: Statements) => Promise<T>): Promise<T> {
+  const st = statementsOver(dialect, trx, false, async (sql, parameters) => {
+    const result = await trx.executeQuery(CompiledQuery.raw(sql, parameters as unknown[]));
+    return { rows: result.rows as unknown[], changed: result.numAffectedRows ?? 0n };
+  });
+  const result = await work(st);
+  await st.settle();
+  return result;
+}
+
+
+/** Runs one statement that answers rows (SELECT, or RETURNING), and waits for them. */
+export async function rows<R>(st: Statements, sql: string, parameters: readonly unknown[]): Promise<R[]> {
+  return (await st.query<R>(sql, parameters)).rows;
+}
+
+/** Runs a statement built with `st.build` and waits for its answer. */
+export function execute<R>(st: Statements, statement: Compilable<R>): Promise<Answer<R>> {
+  const { sql, parameters } = statement.compile();
+  return st.query<R>(sql, parameters);
 }
 
 /** Statement texts by shape; a batch's sizes repeat, so this stays small, and is cleared if it does not. */
@@ -58,15 +183,12 @@ export const placeholders = (n: number): string => Array.from({ length: n }, () 
 /** Both dialects accept well over this many bound parameters in one statement (SQLite 32766, pg 65535). */
 const MAX_PARAMETERS = 30_000;
 
-/**
- * INSERT INTO `table` the rows, in as few statements as the parameter limit allows, with `tail`
- * (ON CONFLICT …, RETURNING …; no placeholders) after the VALUES. Answers the rows RETURNING gave.
- */
-export async function insertRows<R = never>(db: Tx, dialect: Dialect, table: string, values: readonly object[], tail = ''): Promise<R[]> {
+/** The INSERT statements (text and parameters) that write `values`, within the parameter limit, with `tail` after VALUES. */
+function insertStatements(dialect: Dialect, table: string, values: readonly object[], tail: string): Array<[string, unknown[]]> {
   if (values.length === 0) return [];
   const columns = Object.keys(values[0]!);
   const perChunk = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
-  const answered: R[] = [];
+  const statements: Array<[string, unknown[]]> = [];
   for (let start = 0; start < values.length; start += perChunk) {
     const chunk = values.slice(start, start + perChunk);
     const parameters: unknown[] = [];
@@ -83,10 +205,27 @@ export async function insertRows<R = never>(db: Tx, dialect: Dialect, table: str
       const row = `(${placeholders(columns.length)})`;
       return `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${Array.from({ length: chunk.length }, () => row).join(', ')}${tail ? ` ${tail}` : ''}`;
     });
-    if (tail.includes('RETURNING')) answered.push(...(await rows<R>(db, sql, parameters)));
-    else await run(db, sql, parameters);
+    statements.push([sql, parameters]);
   }
-  return answered;
+  return statements;
+}
+
+/**
+ * Sends INSERT INTO `table` of the rows, in as few statements as the parameter limit allows,
+ * with `tail` (ON CONFLICT …; no placeholders, no RETURNING) after the VALUES. Nothing waits
+ * for the answer (see Statements).
+ */
+export function insertRows(st: Statements, table: string, values: readonly object[], tail = ''): void {
+  if (tail.includes('RETURNING')) throw new Error(`insert into ${table}: RETURNING needs insertReturning`);
+  for (const [sql, parameters] of insertStatements(st.dialect, table, values, tail)) st.send(sql, parameters);
+}
+
+/** As insertRows, with RETURNING in `tail`: waits for, and answers, the rows it returned. */
+export async function insertReturning<R>(st: Statements, table: string, values: readonly object[], tail: string): Promise<R[]> {
+  if (!tail.includes('RETURNING')) throw new Error(`insert into ${table}: insertReturning needs RETURNING`);
+  const statements = insertStatements(st.dialect, table, values, tail);
+  const answers = await Promise.all(statements.map(([sql, parameters]) => rows<R>(st, sql, parameters)));
+  return answers.flat();
 }
 
 export interface OrderUpdate {
@@ -101,15 +240,14 @@ export interface OrderUpdate {
   readonly updatedAt: string;
 }
 
-/** Moves an order to its new state if it is still at `expectedVersion`; false if it is not. */
-export async function updateOrder(db: Tx, dialect: Dialect, update: OrderUpdate, expectedVersion: number): Promise<boolean> {
+/** Sends the move of an order to its new state; the commit fails with an order_version conflict unless it was still at `expectedVersion`. */
+export function updateOrder(st: Statements, update: OrderUpdate, expectedVersion: number): void {
   const { id, traderId, status, venueOrderId, filledQuantity, filledNotional, reason, version, updatedAt } = update;
-  const changed = await run(db, UPDATE_ORDER[dialect],
-    [status, venueOrderId, filledQuantity, filledNotional, reason, version, updatedAt, id, traderId, expectedVersion]);
-  return changed > 0n;
+  sendFenced(st, UPDATE_ORDER, [status, venueOrderId, filledQuantity, filledNotional, reason, version, updatedAt, id, traderId, expectedVersion],
+    'order_version', `order ${id} is not at version ${expectedVersion}`);
 }
 
-/** Deletes a finished intent while `owner` still holds its lease; false if it does not. */
-export async function completeIntent(db: Tx, dialect: Dialect, orderId: string, owner: string): Promise<boolean> {
-  return (await run(db, COMPLETE_INTENT[dialect], [orderId, owner])) > 0n;
+/** Sends the deletion of a finished intent; the commit fails with a dispatch_lease conflict unless `owner` still held its lease. */
+export function completeIntent(st: Statements, orderId: string, owner: string): void {
+  sendFenced(st, COMPLETE_INTENT, [orderId, owner], 'dispatch_lease', `${owner} no longer holds the dispatch lease of order ${orderId}`);
 }

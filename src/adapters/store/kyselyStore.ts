@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { OrderStore } from '../../ports/store.ts';
 import { createAccountStore } from './accountsStore.ts';
 import { commitBatch } from './commitBatch.ts';
+import { withStatements } from './hotStatements.ts';
 import { createCredentialStore } from './credentialsStore.ts';
 import { createExecutionStore } from './executionStore.ts';
 import * as outbox from './outbox.ts';
@@ -51,7 +52,7 @@ export function createKyselyStore(dialect: StoreDialect): OrderStore {
     commit: (changes) =>
       changes.length === 0
         ? Promise.resolve([])
-        : run(() => dialect.commit?.(changes) ?? db.transaction().execute((trx) => commitBatch(trx, changes, dialect.dialect))),
+        : run(() => dialect.commit?.(changes) ?? db.transaction().execute((trx) => withStatements(trx, dialect.dialect, (st) => commitBatch(st, changes)))),
 
     findOrder: (orderId) => run(() => queries.findOrder(db, orderId)),
     findTraderOrder: (traderId, orderId) => run(() => queries.findTraderOrder(db, traderId, orderId)),

@@ -5,6 +5,9 @@
  * - migrate() holds a session advisory lock (keyed by schema) while it applies files, one
  *   transaction per file, so several instances starting at once apply each file exactly once.
  * - commit() locks the audit head FOR UPDATE first; all commits serialise on it (see commitBatch).
+ *   It runs on a pool of its own whose connections are in pg's pipeline mode: the statements
+ *   of a commit that need no answer go out without waiting for the one before, so a fill's
+ *   transaction takes a handful of round trips rather than one per statement (hotStatements.ts).
  * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
  *   value past 2^53 rather than rounding it.
  * - Every query of the store has a deadline (QUERY_DEADLINE_MS): a cut or hung link would hold it,
@@ -19,6 +22,8 @@ import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } from '../../../ports/store.ts';
+import { commitBatch } from '../commitBatch.ts';
+import { statementsOver } from '../hotStatements.ts';
 import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
@@ -39,6 +44,8 @@ const IDLE_IN_TRANSACTION_MS = 5_000;
  */
 const QUERY_DEADLINE_MS = 10_000;
 const PING_DEADLINE_MS = 2_000;
+/** The commit pool's size: the group committer keeps two batches in flight (groupCommit.ts), and one spare. */
+const COMMIT_CONNECTIONS = 3;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
@@ -48,6 +55,8 @@ const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
   idempotency_keys_pkey: 'idempotency_key',
 };
 
+/** Raised by ordergate_expect_change (0007_commit_guards.sql) when a fenced write changed no row. */
+const GUARD_FAILED = 'OGC01';
 /** SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources, 57 operator intervention. */
 const UNAVAILABLE_SQLSTATE = /^(08|40|53|57)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -60,6 +69,24 @@ function isUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || (code.length === 5 && UNAVAILABLE_SQLSTATE.test(code)))) return true;
   return CONNECTION_LOST.test(error.message);
 }
+
+/** A pooled client as withDeadlines hands it out: `name` makes the statement a prepared one, parsed once per connection. */
+interface DeadlineClient {
+  query(sql: string, parameters: readonly unknown[], name?: string): Promise<pg.QueryResult>;
+  release(): void;
+}
+
+/**
+ * The commit's statements are few shapes run over and over: prepared, the server parses each
+ * once per connection. Left unnamed: statements without parameters (BEGIN, COMMIT, the audit
+ * head's read: cheap to parse, and a COMMIT stays visible on the wire), and big multi-row
+ * inserts (a batch under load), which come in many sizes, would each be held by the server for
+ * the connection's life, and parse in little time beside their rows.
+ */
+const PREPARED_MAX_PARAMETERS = 64;
+/** The name a commit statement is prepared under, or undefined to send it unnamed. */
+const prepared = (sql: string, parameters: readonly unknown[]) =>
+  parameters.length > 0 && parameters.length <= PREPARED_MAX_PARAMETERS ? `og_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : undefined;
 
 /** A query that missed its deadline; its code makes it classify as unavailable. */
 class QueryDeadlineMissed extends Error {
@@ -74,14 +101,27 @@ function withDeadlines(pool: pg.Pool, deadlineMs: number): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     let broken: QueryDeadlineMissed | null = null;
-    const query = (sql: string, parameters: readonly unknown[]) => {
+    // pg writes each protocol message of a query (Parse, Bind, Describe, Execute, Sync) on its
+    // own; corked until the end of the tick, the queries sent in one tick leave in one write.
+    const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket!.uncork!();
+    };
+    const query = (sql: string, parameters: readonly unknown[], name?: string) => {
       if (broken) return Promise.reject(broken);
+      if (!corked && socket?.cork && socket.uncork) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
       return new Promise<pg.QueryResult>((resolve, reject) => {
         const timer = setTimeout(() => {
           broken = new QueryDeadlineMissed(`PostgreSQL did not answer within ${deadlineMs} ms`);
           reject(broken);
         }, deadlineMs);
-        client.query(sql, [...parameters]).then(
+        (name ? client.query({ name, text: sql, values: [...parameters] }) : client.query(sql, [...parameters])).then(
           (result) => {
             clearTimeout(timer);
             resolve(result);
@@ -117,6 +157,10 @@ function withinDeadline(work: Promise<void>, ms: number): Promise<void> {
 export function classifyPostgresError(error: unknown): unknown {
   if (error instanceof StoreConflict || error instanceof StoreUnavailable) return error;
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === GUARD_FAILED) {
+    const kind = (error as { hint?: unknown }).hint;
+    if (kind === 'order_version' || kind === 'dispatch_lease') return new StoreConflict(kind, (error as Error).message);
+  }
   if (code === '23505') {
     const kind = typeof constraint === 'string' ? UNIQUE_KINDS[constraint] : undefined;
     return kind ? new StoreConflict(kind, `${kind} already exists`) : error;
@@ -177,18 +221,16 @@ async function migratePostgres(pool: pg.Pool, schema: string | undefined): Promi
   }
 }
 
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<OrderStore> {
-  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
-    throw new Error(`PostgreSQL schema must match ${SCHEMA_NAME}: ${JSON.stringify(options.schema)}`);
-  }
+function openPool(options: PostgresStoreOptions, max: number, pipeline: boolean): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.poolSize ?? 10,
+    max,
     connectionTimeoutMillis: 5_000,
     application_name: 'ordergate',
     types: typeParsers,
+    pipeline,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
+  } as pg.PoolConfig);
   // An idle client losing its server emits here; without a listener that would crash the
   // process. The next query on the pool fails and surfaces as StoreUnavailable instead.
   pool.on('error', () => {});
@@ -201,6 +243,44 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // every other one. The server ends such a session instead, and its work rolls back (R5).
     client.query(`SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`).catch(() => {});
   });
+  return pool;
+}
+
+/**
+ * commit() on a pipelined connection: BEGIN, the batch (commitBatch), then COMMIT right behind
+ * it (a fence that held nothing, a unique key, fails the transaction on the server, so the
+ * COMMIT only ends it; see Statements.settle); anything failing rolls the whole batch back.
+ * A connection that missed a deadline is broken: its ROLLBACK fails at once, and it is dropped.
+ */
+function pipelinedCommit(pool: PostgresPool, db: Kysely<StoreSchema>): OrderStore['commit'] {
+  return async (changes) => {
+    const client = (await pool.connect()) as unknown as DeadlineClient;
+    const st = statementsOver('postgres', db, true, async (sql, parameters) => {
+      const result = await client.query(sql, parameters, prepared(sql, parameters));
+      return { rows: result.rows, changed: BigInt(result.rowCount ?? 0) };
+    });
+    try {
+      st.send('BEGIN', []);
+      const events = await commitBatch(st, changes);
+      await st.settle('COMMIT');
+      return events;
+    } catch (error) {
+      await client.query('ROLLBACK', []).catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<OrderStore> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`PostgreSQL schema must match ${SCHEMA_NAME}: ${JSON.stringify(options.schema)}`);
+  }
+  const pool = openPool(options, options.poolSize ?? 10, false);
+  // Commits serialise on the audit head: more connections than batches in flight would only wait.
+  const commitPool = openPool(options, COMMIT_CONNECTIONS, true);
+  let commitPoolEnded: Promise<void> | undefined;
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool: withDeadlines(pool, QUERY_DEADLINE_MS) }) });
   const store = createKyselyStore({
     dialect: 'postgres',
@@ -208,6 +288,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     lockRows: true,
     migrate: () => migratePostgres(pool, options.schema),
     classify: classifyPostgresError,
+    commit: pipelinedCommit(withDeadlines(commitPool, QUERY_DEADLINE_MS), db),
+    close: () => (commitPoolEnded ??= commitPool.end()),
   });
   return { ...store, ping: () => withinDeadline(store.ping(), PING_DEADLINE_MS) };
 }

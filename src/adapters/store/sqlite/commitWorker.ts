@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import type { OrderChange } from '../../../ports/store.ts';
 import { commitBatch } from '../commitBatch.ts';
+import { withStatements } from '../hotStatements.ts';
 import type { StoreSchema } from '../schema.ts';
 import { classifySqliteError, openDatabase } from './sqliteStore.ts';
 import { decode, errorToTransfer } from './transfer.ts';
@@ -33,7 +34,7 @@ const db = new Kysely<StoreSchema>({
 });
 
 port.on('message', (request: CommitRequest) => {
-  db.transaction().execute((trx) => commitBatch(trx, decode<OrderChange[]>(request.changes), 'sqlite')).then(
+  db.transaction().execute((trx) => withStatements(trx, 'sqlite', (st) => commitBatch(st, decode<OrderChange[]>(request.changes)))).then(
     (events) => port.postMessage({ id: request.id, events }),
     (error: unknown) => port.postMessage({ id: request.id, error: errorToTransfer(classifySqliteError(error)) }),
   );

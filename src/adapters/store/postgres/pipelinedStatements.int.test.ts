@@ -1,0 +1,117 @@
+/**
+ * Statements over a pg connection in pipeline mode, as the PostgreSQL commit uses them
+ * (hotStatements.ts): statements go out without waiting for answers, and yet nothing after a
+ * failure commits, the failure reported is the first one, and COMMIT goes out early only when
+ * no answer is still to be checked.
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dropSchema, freshSchemaName, POSTGRES_URL, storesToTest } from '../../../../test/support/postgres.ts';
+import { statementsOver, type Statements } from '../hotStatements.ts';
+import type { StoreSchema } from '../schema.ts';
+
+const usable = (await storesToTest('pipelinedStatements.int')).includes('postgres');
+
+/** Only builds statements; these tests never run one through it. */
+const build = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool: async () => { throw new Error('not for running queries'); } }) });
+
+describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
+  let schema: string;
+  let client: pg.Client;
+  let reader: pg.Client;
+  let sent: string[];
+
+  const statements = (): Statements => statementsOver('postgres', build, true, async (sql, parameters) => {
+    sent.push(sql);
+    const result = await client.query(sql, [...parameters]);
+    return { rows: result.rows, changed: BigInt(result.rowCount ?? 0) };
+  });
+  const stored = async () => (await reader.query<{ id: number }>('SELECT id FROM items ORDER BY id')).rows.map((row) => row.id);
+
+  beforeEach(async () => {
+    schema = freshSchemaName();
+    const options = { connectionString: POSTGRES_URL, options: `-c search_path=${schema}` };
+    client = new pg.Client({ ...options, pipeline: true } as pg.ClientConfig);
+    reader = new pg.Client(options);
+    await Promise.all([client.connect(), reader.connect()]);
+    await reader.query(`CREATE SCHEMA ${schema}`);
+    await reader.query('CREATE TABLE items (id integer PRIMARY KEY, note text)');
+    sent = [];
+  });
+  afterEach(async () => {
+    await Promise.all([client.end(), reader.end()]);
+    await dropSchema(schema);
+  });
+
+  it('given writes sent and a read queried after them, then the read sees the writes and COMMIT keeps them', async () => {
+    const st = statements();
+    st.send('BEGIN', []);
+    st.send('INSERT INTO items (id) VALUES ($1)', [1]);
+    st.send('INSERT INTO items (id) VALUES ($1)', [2]);
+    const { rows } = await st.query<{ n: string }>('SELECT count(*) AS n FROM items', []);
+    expect(rows[0]!.n).toBe('2');
+    await st.settle('COMMIT');
+    expect(await stored()).toEqual([1, 2]);
+  });
+
+  it('given a write that fails mid-batch with COMMIT pipelined behind it, then settle throws that failure (not the aborted-transaction errors after it) and nothing is kept', async () => {
+    await reader.query('INSERT INTO items (id) VALUES (1)');
+    const st = statements();
+    st.send('BEGIN', []);
+    st.send('INSERT INTO items (id) VALUES ($1)', [2]);
+    st.send('INSERT INTO items (id) VALUES ($1)', [1]);
+    st.send('INSERT INTO items (id) VALUES ($1)', [3]);
+    const failure = await st.settle('COMMIT').then(() => null, (error: unknown) => error);
+    expect(failure).toMatchObject({ code: '23505' });
+    expect(sent.at(-1)).toBe('COMMIT');
+    await client.query('ROLLBACK');
+    expect(await stored()).toEqual([1]);
+  });
+
+  it('given a read queried after a failed write, then the read rejects with the write failure', async () => {
+    await reader.query('INSERT INTO items (id) VALUES (1)');
+    const st = statements();
+    st.send('BEGIN', []);
+    st.send('INSERT INTO items (id) VALUES ($1)', [1]);
+    await expect(st.query('SELECT 1', [])).rejects.toMatchObject({ code: '23505' });
+    await client.query('ROLLBACK');
+  });
+
+  it('given a send whose check fails, then COMMIT is never sent, settle throws the check failure, and nothing is kept', async () => {
+    const st = statements();
+    st.send('BEGIN', []);
+    st.send('INSERT INTO items (id) VALUES ($1)', [1]);
+    st.send("UPDATE items SET note = 'x' WHERE id = $1", [99], (changed) => {
+      if (changed === 0n) throw new Error('item 99 was not there');
+    });
+    await expect(st.settle('COMMIT')).rejects.toThrow('item 99 was not there');
+    expect(sent).not.toContain('COMMIT');
+    await client.query('ROLLBACK');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('given a send whose check passes, then COMMIT goes out once it is seen, and the writes are kept', async () => {
+    await reader.query('INSERT INTO items (id) VALUES (1)');
+    const st = statements();
+    st.send('BEGIN', []);
+    st.send("UPDATE items SET note = 'x' WHERE id = $1", [1], (changed) => {
+      if (changed === 0n) throw new Error('item 1 was not there');
+    });
+    st.send('INSERT INTO items (id) VALUES ($1)', [2]);
+    await st.settle('COMMIT');
+    expect(await stored()).toEqual([1, 2]);
+    expect((await reader.query('SELECT note FROM items WHERE id = 1')).rows[0].note).toBe('x');
+  });
+
+  it('given a failure already seen, then statements issued after it are not sent at all', async () => {
+    await reader.query('INSERT INTO items (id) VALUES (1)');
+    const st = statements();
+    st.send('BEGIN', []);
+    await expect(st.query('INSERT INTO items (id) VALUES ($1) RETURNING id', [1])).rejects.toMatchObject({ code: '23505' });
+    st.send('INSERT INTO items (id) VALUES ($1)', [5]);
+    await expect(st.settle('COMMIT')).rejects.toMatchObject({ code: '23505' });
+    expect(sent).toEqual(['BEGIN', 'INSERT INTO items (id) VALUES ($1) RETURNING id']);
+    await client.query('ROLLBACK');
+  });
+});
