@@ -48,6 +48,13 @@ interface Batch {
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 
+// Columns named, never `*`: a prepared statement (PostgreSQL's commit) whose result columns
+// changed under it, as a migration adding one would, fails until its connection is replaced.
+const POSITION_COLUMNS = 'trader_id, symbol, quantity, average_price, sell_reserved, realized_pnl, pnl_day, last_movement';
+type PositionRow = Omit<Selectable<StoreSchema['positions']>, 'updated_at'>;
+const RESERVATION_COLUMNS = 'order_id, trader_id, symbol, side, unit_price, remaining_quantity, cash_remaining, position_remaining, created_at';
+type ReservationRow = Selectable<StoreSchema['reservations']>;
+
 /** Its reads go out together (one round trip on PostgreSQL), its writes are only sent (see Statements). */
 export async function applyAccountEffects(st: Statements, effects: readonly AccountEffect[], lock: boolean): Promise<void> {
   if (effects.length === 0) return;
@@ -68,15 +75,15 @@ export async function applyAccountEffects(st: Statements, effects: readonly Acco
   const needsPositions = adjustments.length > 0 || effects.some((e) => e.fills.length > 0 || e.side === 'sell');
   const symbols = unique(effects.map((e) => e.symbol));
   const positionRows = needsPositions
-    ? rows<Selectable<StoreSchema['positions']>>(st, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
-      () => `SELECT * FROM positions WHERE trader_id IN (${placeholders(traders.length)}) AND symbol IN (${placeholders(symbols.length)})${forUpdate}`),
+    ? rows<PositionRow>(st, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
+      () => `SELECT ${POSITION_COLUMNS} FROM positions WHERE trader_id IN (${placeholders(traders.length)}) AND symbol IN (${placeholders(symbols.length)})${forUpdate}`),
     [...traders, ...symbols])
     : Promise.resolve([]);
 
   const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
   const reservationRows = settled.length > 0
-    ? rows<Selectable<StoreSchema['reservations']>>(st, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
-      () => `SELECT * FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled)
+    ? rows<ReservationRow>(st, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
+      () => `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled)
     : Promise.resolve([]);
 
   const haltedRead = haltedScopes(st, effects.some((e) => e.reserve !== null) ? traders : []);

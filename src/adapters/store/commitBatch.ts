@@ -33,8 +33,8 @@ export async function readAuditHead(st: Statements, lock: boolean): Promise<Chai
 
 /**
  * Statements that need no answer are only sent (see Statements), and the reads go out together,
- * so on PostgreSQL a fill's commit takes two round trips, not one per statement. The caller
- * settles `st` (with its COMMIT) before the batch counts as committed.
+ * so on PostgreSQL a fill's commit takes three round trips (the reads, the writes, COMMIT), not
+ * one per statement. The caller settles `st`, then commits.
  */
 export async function commitBatch(st: Statements, changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
   // PostgreSQL locks what it reads; on SQLite, BEGIN IMMEDIATE already holds the write lock.

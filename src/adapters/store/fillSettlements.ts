@@ -35,6 +35,12 @@ export const positionKey = (traderId: string, symbol: string) => JSON.stringify(
 
 type Row = StoreSchema['fill_settlements'];
 
+/** Every column, named (not `*`): see accountsCommit.ts on prepared statements. */
+const SETTLEMENT_COLUMNS = [
+  'trader_id', 'symbol', 'ordinal', 'venue', 'venue_fill_id', 'order_id', 'side', 'quantity', 'price', 'commission', 'trading_day',
+  'released_cash', 'released_position', 'before_quantity', 'before_average_price', 'before_realized_pnl', 'before_pnl_day', 'busted',
+] as const satisfies ReadonlyArray<keyof Row>;
+
 function fromRow(row: Row): SettlementRow {
   const dec = (value: unknown) => fromText(String(value));
   return {
@@ -75,7 +81,7 @@ export async function loadLedgers(st: Statements, fills: ReadonlyArray<{ venue: 
     if (!from.has(key) || from.get(key)!.ordinal > ordinal) from.set(key, { traderId: row.trader_id, symbol: row.symbol, ordinal });
   }
   for (const [key, start] of from) {
-    const { rows } = await execute(st, st.build.selectFrom('fill_settlements').selectAll()
+    const { rows } = await execute(st, st.build.selectFrom('fill_settlements').select(SETTLEMENT_COLUMNS)
       .where('trader_id', '=', start.traderId).where('symbol', '=', start.symbol).where('ordinal', '>=', start.ordinal)
       .orderBy('ordinal').$if(lock, (q) => q.forUpdate()));
     ledgers.set(key, rows.map(fromRow));

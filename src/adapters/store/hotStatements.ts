@@ -19,30 +19,18 @@ function both(sql: string): Record<Dialect, string> {
   return { sqlite: sql, postgres: sql.replace(/\?/g, () => `$${++n}`) };
 }
 
-const ORDER_UPDATE = 'UPDATE orders SET status = ?, venue_order_id = ?, filled_quantity = ?, filled_notional = ?, reason = ?, version = ?, updated_at = ?' +
-  ' WHERE id = ? AND trader_id = ? AND version = ?';
-const INTENT_COMPLETION = 'DELETE FROM dispatch_intents WHERE order_id = ? AND lease_owner = ?';
+const UPDATE_ORDER = both(
+  'UPDATE orders SET status = ?, venue_order_id = ?, filled_quantity = ?, filled_notional = ?, reason = ?, version = ?, updated_at = ?' +
+  ' WHERE id = ? AND trader_id = ? AND version = ?',
+);
 
-/**
- * A write that must change a row, with the conflict it is when it changes none. SQLite checks
- * the count it answers. PostgreSQL fails the transaction itself (0007_commit_guards.sql), so
- * nothing waits for the answer before COMMIT goes out (see Statements.settle).
- */
-function fenced(write: string): Record<Dialect, string> {
-  const guarded = `WITH changed AS (${write} RETURNING 1) SELECT ordergate_expect_change(EXISTS (SELECT 1 FROM changed), ?, ?)`;
-  return { sqlite: both(write).sqlite, postgres: both(guarded).postgres };
-}
+const COMPLETE_INTENT = both('DELETE FROM dispatch_intents WHERE order_id = ? AND lease_owner = ?');
 
-const UPDATE_ORDER = fenced(ORDER_UPDATE);
-const COMPLETE_INTENT = fenced(INTENT_COMPLETION);
-
+/** Sends a write that must change a row; the commit fails with `conflict` if it changed none. */
 function sendFenced(st: Statements, sql: Record<Dialect, string>, parameters: unknown[], conflict: ConflictKind, detail: string): void {
-  if (st.dialect === 'postgres') st.send(sql.postgres, [...parameters, conflict, detail]);
-  else {
-    st.send(sql.sqlite, parameters, (changed) => {
-      if (changed === 0n) throw new StoreConflict(conflict, detail);
-    });
-  }
+  st.send(sql[st.dialect], parameters, (changed) => {
+    if (changed === 0n) throw new StoreConflict(conflict, detail);
+  });
 }
 
 /** A statement's answer: the rows it gave (SELECT, RETURNING) and how many rows it changed. */
@@ -57,7 +45,8 @@ export interface Answer<R> {
  * it go out at once: on PostgreSQL they share round trips (pipelined on one connection), which
  * is most of a commit's time there. The first statement to fail (or whose `check` throws) fails
  * every statement after it and settle(), so nothing the commit decided after a failure can
- * commit: the owner of the transaction settles before it commits, and rolls back if that throws.
+ * commit. The owner of the transaction settles before it sends COMMIT, never sooner (a COMMIT
+ * already on its way would commit whatever answer was late), and rolls back if settle throws.
  */
 export interface Statements {
   readonly dialect: Dialect;
@@ -66,13 +55,10 @@ export interface Statements {
   query<R>(sql: string, parameters: readonly unknown[]): Promise<Answer<R>>;
   /** `check` sees the rows the statement changed, and throws if that is not what the commit needs. */
   send(sql: string, parameters: readonly unknown[], check?: (changed: bigint) => void): void;
-  /**
-   * Resolves once every statement issued so far has answered; throws the first failure. `last`
-   * (COMMIT) is run after them: sent at once, pipelined, when no `check` is still to be seen
-   * (a failed statement has then aborted the transaction, and COMMIT only ends it), or else once
-   * every answer is in and passed.
-   */
-  settle(last?: string): Promise<void>;
+  /** Resolves once every statement issued so far has answered and passed its check; throws the first failure. */
+  settle(): Promise<void>;
+  /** Fails every statement still to be issued or answered with `error`, unless one failed first; resolves once none is outstanding. */
+  abandon(error: unknown): Promise<void>;
 }
 
 /**
@@ -86,7 +72,6 @@ export function statementsOver(
 ): Statements {
   let failure: { error: unknown } | null = null;
   let last: Promise<unknown> = Promise.resolve();
-  let checksAhead = 0;
   const fail = (error: unknown): never => {
     failure ??= { error };
     throw failure.error;
@@ -100,9 +85,7 @@ export function statementsOver(
     // a failure is always recorded before the answers of the statements after it are looked at.
     const sent = pipelined ? new Promise<Answer<unknown>>((resolve) => resolve(go())) : null;
     sent?.catch(() => {});
-    if (check) checksAhead += 1;
     const answered = last.then(() => sent ?? go(), () => sent ?? go()).then((answer) => {
-      if (check) checksAhead -= 1;
       if (failure) throw failure.error;
       try {
         check?.(answer.changed);
@@ -110,29 +93,22 @@ export function statementsOver(
         fail(error);
       }
       return answer as Answer<R>;
-    }, (error: unknown) => {
-      if (check) checksAhead -= 1;
-      return fail(error);
-    });
+    }, fail);
     last = answered.catch(() => {});
     return answered;
-  };
-  const settled = async () => {
-    await last;
-    if (failure) throw failure.error;
   };
   return {
     dialect,
     build,
     query: (sql, parameters) => issue(sql, parameters),
     send: (sql, parameters, check) => void issue(sql, parameters, check).catch(() => {}),
-    settle: async (final) => {
-      if (final === undefined) return settled();
-      if (!pipelined || checksAhead > 0) await settled();
-      const ended = issue(final, []);
-      ended.catch(() => {});
-      await settled();
-      await ended;
+    settle: async () => {
+      await last;
+      if (failure) throw failure.error;
+    },
+    abandon: async (error) => {
+      failure ??= { error };
+      await last;
     },
   };
 }
@@ -146,7 +122,14 @@ export async function withStatements<T>(trx: Transaction<StoreSchema>, dialect: 
     const result = await trx.executeQuery(CompiledQuery.raw(sql, parameters as unknown[]));
     return { rows: result.rows as unknown[], changed: result.numAffectedRows ?? 0n };
   });
-  const result = await work(st);
+  let result: T;
+  try {
+    result = await work(st);
+  } catch (error) {
+    // Nothing still queued may run once the transaction is rolled back.
+    await st.abandon(error);
+    throw error;
+  }
   await st.settle();
   return result;
 }

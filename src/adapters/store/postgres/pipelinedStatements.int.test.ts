@@ -1,14 +1,17 @@
 /**
  * Statements over a pg connection in pipeline mode, as the PostgreSQL commit uses them
- * (hotStatements.ts): statements go out without waiting for answers, and yet nothing after a
- * failure commits, the failure reported is the first one, and COMMIT goes out early only when
- * no answer is still to be checked.
+ * (hotStatements.ts): statements go out without waiting for answers, and yet a failure fails
+ * every statement after it and settle, the failure reported is the first one, and nothing is
+ * sent once a failure is known.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchemaName, POSTGRES_URL, storesToTest } from '../../../../test/support/postgres.ts';
+import type { OrderStore } from '../../../ports/store.ts';
+import { newTraderId, pendingOrder, submission } from '../contract/fixtures.ts';
 import { statementsOver, type Statements } from '../hotStatements.ts';
+import { openPostgresStore } from './postgresStore.ts';
 import type { StoreSchema } from '../schema.ts';
 
 const usable = (await storesToTest('pipelinedStatements.int')).includes('postgres');
@@ -51,20 +54,20 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
     st.send('INSERT INTO items (id) VALUES ($1)', [2]);
     const { rows } = await st.query<{ n: string }>('SELECT count(*) AS n FROM items', []);
     expect(rows[0]!.n).toBe('2');
-    await st.settle('COMMIT');
+    await st.settle();
+    await client.query('COMMIT');
     expect(await stored()).toEqual([1, 2]);
   });
 
-  it('given a write that fails mid-batch with COMMIT pipelined behind it, then settle throws that failure (not the aborted-transaction errors after it) and nothing is kept', async () => {
+  it('given a write that fails mid-batch, then settle throws that failure (not the aborted-transaction errors after it) and nothing is kept', async () => {
     await reader.query('INSERT INTO items (id) VALUES (1)');
     const st = statements();
     st.send('BEGIN', []);
     st.send('INSERT INTO items (id) VALUES ($1)', [2]);
     st.send('INSERT INTO items (id) VALUES ($1)', [1]);
     st.send('INSERT INTO items (id) VALUES ($1)', [3]);
-    const failure = await st.settle('COMMIT').then(() => null, (error: unknown) => error);
+    const failure = await st.settle().then(() => null, (error: unknown) => error);
     expect(failure).toMatchObject({ code: '23505' });
-    expect(sent.at(-1)).toBe('COMMIT');
     await client.query('ROLLBACK');
     expect(await stored()).toEqual([1]);
   });
@@ -78,20 +81,21 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
     await client.query('ROLLBACK');
   });
 
-  it('given a send whose check fails, then COMMIT is never sent, settle throws the check failure, and nothing is kept', async () => {
+  it('given a send whose check fails, then settle throws the check failure, the statements after it fail with it, and nothing is kept', async () => {
     const st = statements();
     st.send('BEGIN', []);
     st.send('INSERT INTO items (id) VALUES ($1)', [1]);
     st.send("UPDATE items SET note = 'x' WHERE id = $1", [99], (changed) => {
       if (changed === 0n) throw new Error('item 99 was not there');
     });
-    await expect(st.settle('COMMIT')).rejects.toThrow('item 99 was not there');
-    expect(sent).not.toContain('COMMIT');
+    const after = st.query('SELECT 1', []);
+    await expect(st.settle()).rejects.toThrow('item 99 was not there');
+    await expect(after).rejects.toThrow('item 99 was not there');
     await client.query('ROLLBACK');
     expect(await stored()).toEqual([]);
   });
 
-  it('given a send whose check passes, then COMMIT goes out once it is seen, and the writes are kept', async () => {
+  it('given a send whose check passes, then settle resolves and the writes are kept', async () => {
     await reader.query('INSERT INTO items (id) VALUES (1)');
     const st = statements();
     st.send('BEGIN', []);
@@ -99,7 +103,8 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
       if (changed === 0n) throw new Error('item 1 was not there');
     });
     st.send('INSERT INTO items (id) VALUES ($1)', [2]);
-    await st.settle('COMMIT');
+    await st.settle();
+    await client.query('COMMIT');
     expect(await stored()).toEqual([1, 2]);
     expect((await reader.query('SELECT note FROM items WHERE id = 1')).rows[0].note).toBe('x');
   });
@@ -110,8 +115,49 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
     st.send('BEGIN', []);
     await expect(st.query('INSERT INTO items (id) VALUES ($1) RETURNING id', [1])).rejects.toMatchObject({ code: '23505' });
     st.send('INSERT INTO items (id) VALUES ($1)', [5]);
-    await expect(st.settle('COMMIT')).rejects.toMatchObject({ code: '23505' });
+    await expect(st.settle()).rejects.toMatchObject({ code: '23505' });
     expect(sent).toEqual(['BEGIN', 'INSERT INTO items (id) VALUES ($1) RETURNING id']);
     await client.query('ROLLBACK');
+  });
+
+  it('given a batch abandoned (its work threw), then nothing issued after is sent, and settle throws that error', async () => {
+    const st = statements();
+    st.send('BEGIN', []);
+    await st.abandon(new Error('risk refused'));
+    st.send('INSERT INTO items (id) VALUES ($1)', [1]);
+    await expect(st.settle()).rejects.toThrow('risk refused');
+    expect(sent).toEqual(['BEGIN']);
+    await client.query('ROLLBACK');
+  });
+});
+
+describe.skipIf(!usable)('PostgreSQL commits on prepared statements', () => {
+  let schema: string;
+  let store: OrderStore;
+  beforeEach(async () => {
+    schema = freshSchemaName();
+    store = await openPostgresStore({ connectionString: POSTGRES_URL, schema });
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+    await dropSchema(schema);
+  });
+
+  it('given a migration that changes what a prepared commit statement returns, then the next commits carry on (the stale connection is replaced)', async () => {
+    const trader = newTraderId();
+    await store.commit([submission(pendingOrder(trader))]);
+    const admin = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    await admin.connect();
+    try {
+      // The seq reservation's RETURNING changes type under the prepared statement.
+      await admin.query('ALTER TABLE trader_streams ALTER COLUMN last_seq TYPE numeric');
+    } finally {
+      await admin.end();
+    }
+    const events = await store.commit([submission(pendingOrder(trader))]);
+    expect(events.map((event) => event.seq)).toEqual([2]);
+    await store.commit([submission(pendingOrder(trader))]);
+    expect((await store.listTraderOrders(trader, { limit: 10, offset: 0 })).total).toBe(3);
   });
 });

@@ -7,7 +7,9 @@
  * - commit() locks the audit head FOR UPDATE first; all commits serialise on it (see commitBatch).
  *   It runs on a pool of its own whose connections are in pg's pipeline mode: the statements
  *   of a commit that need no answer go out without waiting for the one before, so a fill's
- *   transaction takes a handful of round trips rather than one per statement (hotStatements.ts).
+ *   transaction takes three round trips rather than one per statement (hotStatements.ts).
+ *   COMMIT goes only once every statement has answered, so a commit that failed by a deadline
+ *   left nothing committed, unless its COMMIT's own answer was the one lost.
  * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
  *   value past 2^53 rather than rounding it.
  * - Every query of the store has a deadline (QUERY_DEADLINE_MS): a cut or hung link would hold it,
@@ -55,8 +57,6 @@ const UNIQUE_KINDS: Readonly<Record<string, ConflictKind>> = {
   idempotency_keys_pkey: 'idempotency_key',
 };
 
-/** Raised by ordergate_expect_change (0007_commit_guards.sql) when a fenced write changed no row. */
-const GUARD_FAILED = 'OGC01';
 /** SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources, 57 operator intervention. */
 const UNAVAILABLE_SQLSTATE = /^(08|40|53|57)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -73,7 +73,8 @@ function isUnavailable(error: unknown): boolean {
 /** A pooled client as withDeadlines hands it out: `name` makes the statement a prepared one, parsed once per connection. */
 interface DeadlineClient {
   query(sql: string, parameters: readonly unknown[], name?: string): Promise<pg.QueryResult>;
-  release(): void;
+  /** With an error, the connection is closed instead of pooled. */
+  release(error?: Error): void;
 }
 
 /**
@@ -84,9 +85,28 @@ interface DeadlineClient {
  * the connection's life, and parse in little time beside their rows.
  */
 const PREPARED_MAX_PARAMETERS = 64;
+const preparedNames = new Map<string, string>();
+
 /** The name a commit statement is prepared under, or undefined to send it unnamed. */
-const prepared = (sql: string, parameters: readonly unknown[]) =>
-  parameters.length > 0 && parameters.length <= PREPARED_MAX_PARAMETERS ? `og_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : undefined;
+function prepared(sql: string, parameters: readonly unknown[]): string | undefined {
+  if (parameters.length === 0 || parameters.length > PREPARED_MAX_PARAMETERS) return undefined;
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    if (preparedNames.size >= 4096) preparedNames.clear();
+    name = `og_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+/**
+ * A prepared statement the server no longer takes as it was prepared: a migration changed a
+ * table it reads (result columns), or the session lost it. The connection is replaced.
+ */
+const stalePrepared = (error: unknown): boolean => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '26000' || (code === '0A000' && typeof message === 'string' && message.includes('cached plan'));
+};
 
 /** A query that missed its deadline; its code makes it classify as unavailable. */
 class QueryDeadlineMissed extends Error {
@@ -103,7 +123,7 @@ function withDeadlines(pool: pg.Pool, deadlineMs: number): PostgresPool {
     let broken: QueryDeadlineMissed | null = null;
     // pg writes each protocol message of a query (Parse, Bind, Describe, Execute, Sync) on its
     // own; corked until the end of the tick, the queries sent in one tick leave in one write.
-    const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+    const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void; destroy?(): void } } }).connection?.stream;
     let corked = false;
     const uncork = () => {
       corked = false;
@@ -120,6 +140,9 @@ function withDeadlines(pool: pg.Pool, deadlineMs: number): PostgresPool {
         const timer = setTimeout(() => {
           broken = new QueryDeadlineMissed(`PostgreSQL did not answer within ${deadlineMs} ms`);
           reject(broken);
+          // Closed now, not when released (pg's end() of a pipelined connection waits for answers
+          // that may never come): the server rolls the open transaction back.
+          socket?.destroy?.();
         }, deadlineMs);
         (name ? client.query({ name, text: sql, values: [...parameters] }) : client.query(sql, [...parameters])).then(
           (result) => {
@@ -133,7 +156,7 @@ function withDeadlines(pool: pg.Pool, deadlineMs: number): PostgresPool {
         );
       });
     };
-    return { query, release: () => client.release(broken ?? undefined) } as unknown as PostgresPoolClient;
+    return { query, release: (error?: Error) => client.release(broken ?? error) } as unknown as PostgresPoolClient;
   };
   return {
     async connect() {
@@ -157,10 +180,6 @@ function withinDeadline(work: Promise<void>, ms: number): Promise<void> {
 export function classifyPostgresError(error: unknown): unknown {
   if (error instanceof StoreConflict || error instanceof StoreUnavailable) return error;
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  if (code === GUARD_FAILED) {
-    const kind = (error as { hint?: unknown }).hint;
-    if (kind === 'order_version' || kind === 'dispatch_lease') return new StoreConflict(kind, (error as Error).message);
-  }
   if (code === '23505') {
     const kind = typeof constraint === 'string' ? UNIQUE_KINDS[constraint] : undefined;
     return kind ? new StoreConflict(kind, `${kind} already exists`) : error;
@@ -247,28 +266,43 @@ function openPool(options: PostgresStoreOptions, max: number, pipeline: boolean)
 }
 
 /**
- * commit() on a pipelined connection: BEGIN, the batch (commitBatch), then COMMIT right behind
- * it (a fence that held nothing, a unique key, fails the transaction on the server, so the
- * COMMIT only ends it; see Statements.settle); anything failing rolls the whole batch back.
- * A connection that missed a deadline is broken: its ROLLBACK fails at once, and it is dropped.
+ * commit() on a pipelined connection: BEGIN, the batch (commitBatch, its statements pipelined),
+ * then COMMIT once every statement has answered and passed its check, and never before: a
+ * COMMIT already on the wire would commit a batch whose late answer made it count as failed.
+ * Anything failing rolls the whole batch back. A connection whose prepared statements went
+ * stale is replaced and the batch, which did not commit, runs again on another.
  */
 function pipelinedCommit(pool: PostgresPool, db: Kysely<StoreSchema>): OrderStore['commit'] {
-  return async (changes) => {
+  const once = async (changes: Parameters<OrderStore['commit']>[0]) => {
     const client = (await pool.connect()) as unknown as DeadlineClient;
     const st = statementsOver('postgres', db, true, async (sql, parameters) => {
       const result = await client.query(sql, parameters, prepared(sql, parameters));
       return { rows: result.rows, changed: BigInt(result.rowCount ?? 0) };
     });
+    let failure: Error | undefined;
     try {
       st.send('BEGIN', []);
       const events = await commitBatch(st, changes);
-      await st.settle('COMMIT');
+      await st.settle();
+      await client.query('COMMIT', []);
       return events;
     } catch (error) {
+      await st.abandon(error);
       await client.query('ROLLBACK', []).catch(() => {});
+      if (stalePrepared(error)) failure = error as Error;
       throw error;
     } finally {
-      client.release();
+      client.release(failure);
+    }
+  };
+  return async (changes) => {
+    // Each try that finds its connection stale replaces it; there are COMMIT_CONNECTIONS of them.
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await once(changes);
+      } catch (error) {
+        if (!stalePrepared(error) || tries > COMMIT_CONNECTIONS) throw error;
+      }
     }
   };
 }
