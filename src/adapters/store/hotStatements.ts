@@ -114,6 +114,46 @@ export function statementsOver(
 }
 
 /**
+ * Statements over a connection that answers as it is called (better-sqlite3 on SQLite's commit
+ * thread): each statement runs when issued, with the same first-failure rules as statementsOver
+ * and no promise per statement.
+ */
+export function immediateStatements(
+  dialect: Dialect, build: Kysely<StoreSchema>, execute: (sql: string, parameters: readonly unknown[]) => Answer<unknown>,
+): Statements {
+  let failure: { error: unknown } | null = null;
+  const run = (sql: string, parameters: readonly unknown[], check?: (changed: bigint) => void): Answer<unknown> => {
+    if (failure) throw failure.error;
+    try {
+      const answer = execute(sql, parameters);
+      check?.(answer.changed);
+      return answer;
+    } catch (error) {
+      failure ??= { error };
+      throw failure.error;
+    }
+  };
+  return {
+    dialect,
+    build,
+    query: async <R>(sql: string, parameters: readonly unknown[]) => run(sql, parameters) as Answer<R>,
+    send: (sql, parameters, check) => {
+      try {
+        run(sql, parameters, check);
+      } catch {
+        // Recorded: settle() and every later statement throw it.
+      }
+    },
+    settle: async () => {
+      if (failure) throw failure.error;
+    },
+    abandon: async (error) => {
+      failure ??= { error };
+    },
+  };
+}
+
+/**
  * Runs `work` on Statements over a Kysely transaction (SQLite's commit thread, control writes),
  * one statement at a time, and resolves once every statement it sent has answered and passed.
  */

@@ -8,11 +8,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import type { OrderChange } from '../../../ports/store.ts';
 import { commitBatch } from '../commitBatch.ts';
-import { withStatements } from '../hotStatements.ts';
+import { immediateStatements, type Answer } from '../hotStatements.ts';
 import type { StoreSchema } from '../schema.ts';
-import { classifySqliteError, openDatabase } from './sqliteStore.ts';
+import { classifySqliteError, immediately, openDatabase } from './sqliteStore.ts';
 import { decode, errorToTransfer } from './transfer.ts';
-import { RoutedSqliteDialect, WalSync, WriterQueue } from './writeTransactions.ts';
+import { RoutedSqliteDialect, StatementCache, WalSync, WriterQueue } from './writeTransactions.ts';
 
 export interface CommitWorkerData {
   readonly file: string;
@@ -28,13 +28,31 @@ const port = parentPort;
 if (!port) throw new Error('commitWorker.ts runs as a worker thread');
 const { file, busyTimeoutMs } = workerData as CommitWorkerData;
 const sqlite = openDatabase({ file, busyTimeoutMs }, 'committer');
-// One connection for everything, and no fsync of its own to wait for: COMMIT itself fsyncs (FULL).
-const db = new Kysely<StoreSchema>({
+const statements = new StatementCache(sqlite);
+// Only builds the few statements the commit path still writes with Kysely; never runs one.
+const build = new Kysely<StoreSchema>({
   dialect: new RoutedSqliteDialect({ writer: sqlite, reader: sqlite, queue: new WriterQueue(), wal: new WalSync(null) }),
 });
 
+function execute(sql: string, parameters: readonly unknown[]): Answer<unknown> {
+  const statement = statements.prepare(sql);
+  if (statement.reader) return { rows: statement.all(parameters as unknown[]), changed: 0n };
+  return { rows: [], changed: BigInt(statement.run(parameters as unknown[]).changes) };
+}
+
+/**
+ * One batch in a BEGIN IMMEDIATE transaction on this thread's own connection, its statements
+ * run straight on better-sqlite3. No fsync of its own to wait for: COMMIT itself fsyncs (FULL).
+ */
+const commit = (changes: readonly OrderChange[]) => immediately(sqlite, async () => {
+  const st = immediateStatements('sqlite', build, execute);
+  const events = await commitBatch(st, changes);
+  await st.settle();
+  return events;
+});
+
 port.on('message', (request: CommitRequest) => {
-  db.transaction().execute((trx) => withStatements(trx, 'sqlite', (st) => commitBatch(st, decode<OrderChange[]>(request.changes)))).then(
+  commit(decode<OrderChange[]>(request.changes)).then(
     (events) => port.postMessage({ id: request.id, events }),
     (error: unknown) => port.postMessage({ id: request.id, error: errorToTransfer(classifySqliteError(error)) }),
   );

@@ -103,11 +103,15 @@ function durableWal(file: string): string {
   return wal;
 }
 
-/** Runs `work` in a BEGIN IMMEDIATE transaction on this connection; rolled back if it throws, reporting the first error. */
-function immediately<T>(sqlite: Database.Database, work: () => T): T {
+/**
+ * Runs `work` in a BEGIN IMMEDIATE transaction on this connection; rolled back if it throws,
+ * reporting the first error. The caller makes sure nothing else uses the connection meanwhile
+ * (the write queue, or a thread of its own).
+ */
+export async function immediately<T>(sqlite: Database.Database, work: () => T | Promise<T>): Promise<T> {
   sqlite.exec('BEGIN IMMEDIATE');
   try {
-    const result = work();
+    const result = await work();
     sqlite.exec('COMMIT');
     return result;
   } catch (error) {
@@ -121,10 +125,10 @@ function immediately<T>(sqlite: Database.Database, work: () => T): T {
 }
 
 /** Applies pending migrations one file per IMMEDIATE transaction, so concurrent starters queue on the write lock. */
-function migrateSqlite(sqlite: Database.Database): void {
+async function migrateSqlite(sqlite: Database.Database): Promise<void> {
   const all = readMigrations(MIGRATIONS);
   for (;;) {
-    const applied = immediately(sqlite, () => {
+    const applied = await immediately(sqlite, () => {
       sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT');
       const done = sqlite.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
       const next = pendingMigrations(all, done)[0];
@@ -154,7 +158,7 @@ async function markPublishedLazily(connections: SqliteConnections, eventIds: rea
     // Checked once the queue is ours: the writer before us may have just found the disk failing.
     const failure = connections.wal.failure();
     if (failure) throw failure;
-    immediately(writer, () => {
+    await immediately(writer, () => {
       for (let start = 0; start < eventIds.length; start += IDS_PER_STATEMENT) {
         const ids = eventIds.slice(start, start + IDS_PER_STATEMENT);
         writer.prepare(`UPDATE outbox SET published_at = ? WHERE event_id IN (${placeholders(ids.length)})`).run(at.toISOString(), ...ids);
@@ -177,7 +181,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
   const migrate = async () => {
     const release = await connections.queue.acquire();
     try {
-      migrateSqlite(writer);
+      await migrateSqlite(writer);
       await connections.wal.flush();
     } finally {
       release();

@@ -33,7 +33,7 @@ import {
 const CACHED_STATEMENTS = 256;
 
 /** Prepared statements of one connection, reused by SQL text (LRU): Kysely would prepare every query afresh. */
-class StatementCache {
+export class StatementCache {
   readonly #cache = new Map<string, Database.Statement>();
 
   constructor(readonly sqlite: Database.Database) {}
