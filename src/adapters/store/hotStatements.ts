@@ -3,6 +3,9 @@
  * commit path, building each one with Kysely cost more than running it (about 0.1 ms a
  * statement on the commit thread, against a few microseconds to run a prepared one; a fill's
  * commit runs some twenty). Everything else keeps using the query builder.
+ * They run through Statements, one per transaction, in three forms with the same rules:
+ * pipelined on a pg connection (PostgreSQL's commit), immediate on better-sqlite3 (SQLite's
+ * commit thread), and one at a time on a Kysely transaction (control writes, ':memory:').
  * Rows handed to insertRows are written column for column as given: every row of a call has
  * the same keys, and no value is undefined (Kysely would silently leave such
  * a column to its default; here it is refused).
