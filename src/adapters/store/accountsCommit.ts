@@ -23,9 +23,9 @@ import { applyMovement, cashMovement, restateAfterAdjustment, type Movement, typ
 import { RiskRefused, type AccountEffect, type SettlementAdjustment } from '../../ports/accounts.ts';
 import { StoreConflict } from '../../ports/store.ts';
 import { loadLedgers, positionKey, writeLedgers, type SettlementRow } from './fillSettlements.ts';
-import { insertRows, placeholders, rows, shaped, type Statements } from './hotStatements.ts';
+import { insertRows, placeholders, shaped } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
-
+import { ahead, rows, type Statements } from './statements.ts';
 
 interface MutableAccount { cash: Dec; reserved: Dec; touched: boolean }
 interface MutablePosition {
@@ -68,28 +68,26 @@ export async function applyAccountEffects(st: Statements, effects: readonly Acco
     return { trader_id: traderId, cash: decimalText(effect.openingCash), reserved: '0', created_at: at, updated_at: at };
   }), 'ON CONFLICT (trader_id) DO NOTHING');
 
-  const accountRows = rows<{ trader_id: string; cash: unknown; reserved: unknown }>(st, shaped(dialect, `accounts of ${traders.length}${forUpdate}`,
-    () => `SELECT trader_id, cash, reserved FROM accounts WHERE trader_id IN (${placeholders(traders.length)})${forUpdate}`), traders);
+  const accountRows = ahead(rows<{ trader_id: string; cash: unknown; reserved: unknown }>(st, shaped(dialect, `accounts of ${traders.length}${forUpdate}`,
+    () => `SELECT trader_id, cash, reserved FROM accounts WHERE trader_id IN (${placeholders(traders.length)})${forUpdate}`), traders));
 
   const adjustments = effects.flatMap((e) => e.adjustments ?? []);
   const needsPositions = adjustments.length > 0 || effects.some((e) => e.fills.length > 0 || e.side === 'sell');
   const symbols = unique(effects.map((e) => e.symbol));
   const positionRows = needsPositions
-    ? rows<PositionRow>(st, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
+    ? ahead(rows<PositionRow>(st, shaped(dialect, `positions of ${traders.length} ${symbols.length}${forUpdate}`,
       () => `SELECT ${POSITION_COLUMNS} FROM positions WHERE trader_id IN (${placeholders(traders.length)}) AND symbol IN (${placeholders(symbols.length)})${forUpdate}`),
-    [...traders, ...symbols])
+    [...traders, ...symbols]))
     : Promise.resolve([]);
 
   const settled = unique(effects.filter((e) => e.reserve === null).map((e) => e.orderId));
   const reservationRows = settled.length > 0
-    ? rows<ReservationRow>(st, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
-      () => `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled)
+    ? ahead(rows<ReservationRow>(st, shaped(dialect, `reservations of ${settled.length}${forUpdate}`,
+      () => `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE order_id IN (${placeholders(settled.length)})${forUpdate}`), settled))
     : Promise.resolve([]);
 
-  const haltedRead = haltedScopes(st, effects.some((e) => e.reserve !== null) ? traders : []);
-  const ledgersRead = loadLedgers(st, adjustments, lock);
-  // Every read is out; each is awaited below, and a failed one fails the rest (see Statements).
-  for (const read of [accountRows, positionRows, reservationRows, haltedRead, ledgersRead]) (read as Promise<unknown>).catch(() => {});
+  const haltedRead = ahead(haltedScopes(st, effects.some((e) => e.reserve !== null) ? traders : []));
+  const ledgersRead = ahead(loadLedgers(st, adjustments, lock));
 
   const accounts = new Map<string, MutableAccount>();
   for (const row of await accountRows) accounts.set(row.trader_id, { cash: fromText(String(row.cash)), reserved: fromText(String(row.reserved)), touched: false });

@@ -11,8 +11,8 @@ import { decimalText, fromText, type Dec } from '../../domain/money.ts';
 import type { AccountRecord, AccountStore, ControlMeta, ControlStream, Instrument, OpenQuantity } from '../../ports/accounts.ts';
 import type { OutboxEvent } from '../../ports/bus.ts';
 import { appendAudit, appendStream, readAuditHead } from './commitBatch.ts';
-import { withStatements, type Dialect } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
+import { withStatements, type Dialect } from './statements.ts';
 
 type Db = Kysely<StoreSchema>;
 type Tx = Transaction<StoreSchema>;

@@ -22,7 +22,8 @@ import { writeDispatchIntents, writeFillAdjustments } from './executionStore.ts'
 import { decimalText } from '../../domain/money.ts';
 import { reasonOf } from '../../domain/order/order.ts';
 import { auditToRow, fillToRow, idempotencyToRow, orderToRow } from './rows.ts';
-import { insertReturning, insertRows, rows, shaped, updateOrder, type Statements } from './hotStatements.ts';
+import { insertReturning, insertRows, shaped, updateOrder } from './hotStatements.ts';
+import { ahead, rows, type Statements } from './statements.ts';
 
 export async function readAuditHead(st: Statements, lock: boolean): Promise<ChainHead> {
   const sql = lock ? 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE' : 'SELECT seq, hash FROM audit_head WHERE id = 1';
@@ -39,11 +40,9 @@ export async function readAuditHead(st: Statements, lock: boolean): Promise<Chai
 export async function commitBatch(st: Statements, changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
   // PostgreSQL locks what it reads; on SQLite, BEGIN IMMEDIATE already holds the write lock.
   const lockRows = st.dialect === 'postgres';
-  const headRead = readAuditHead(st, lockRows);
+  const headRead = ahead(readAuditHead(st, lockRows));
   const drafts = changes.flatMap((change) => change.stream);
-  const seqsRead = reserveSeqs(st, drafts);
-  headRead.catch(() => {});
-  seqsRead.catch(() => {});
+  const seqsRead = ahead(reserveSeqs(st, drafts));
   await applyAccountEffects(st, changes.flatMap((change) => (change.account ? [change.account] : [])), lockRows);
   writeOrders(st, changes);
   await writeDispatchIntents(st, changes.flatMap((change) => change.intents ?? []));

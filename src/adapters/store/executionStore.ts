@@ -16,7 +16,8 @@ import type {
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
 import { fillFromRow, toDate } from './rows.ts';
-import { completeIntent, execute, insertRows, type Statements } from './hotStatements.ts';
+import { completeIntent, insertRows } from './hotStatements.ts';
+import { execute, sendBuilt, type Statements } from './statements.ts';
 import type { StoreSchema } from './schema.ts';
 
 type Db = Kysely<StoreSchema>;
@@ -76,11 +77,9 @@ export async function writeDispatchIntents(st: Statements, writes: readonly Disp
     flush();
     if (write.kind === 'expedite') {
       const at = iso(write.at);
-      const { sql, parameters } = st.build.updateTable('dispatch_intents').set({ next_attempt_at: at, updated_at: at })
+      sendBuilt(st, st.build.updateTable('dispatch_intents').set({ next_attempt_at: at, updated_at: at })
         .where('order_id', '=', write.orderId).where('next_attempt_at', '>', at)
-        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)]))
-        .compile();
-      st.send(sql, parameters);
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)])));
       continue;
     }
     if (write.kind === 'complete') {
@@ -126,9 +125,8 @@ export async function writeFillAdjustments(st: Statements, adjustments: readonly
     }).onConflict((conflict) => conflict.columns(['venue', 'adjustment_id']).doNothing()).returning('adjustment_id'));
     if (written.length === 0) throw new StoreConflict('venue_fill_id', `adjustment ${adjustment.adjustmentId} of ${adjustment.venue} is already applied`);
     if (adjustment.busted) continue;
-    const { sql, parameters } = st.build.updateTable('fills').set({ quantity: decimalText(adjustment.quantity), price: decimalText(adjustment.price) })
-      .where('venue', '=', adjustment.venue).where('venue_fill_id', '=', adjustment.venueFillId).compile();
-    st.send(sql, parameters);
+    sendBuilt(st, st.build.updateTable('fills').set({ quantity: decimalText(adjustment.quantity), price: decimalText(adjustment.price) })
+      .where('venue', '=', adjustment.venue).where('venue_fill_id', '=', adjustment.venueFillId));
   }
 }
 

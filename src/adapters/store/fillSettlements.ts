@@ -8,8 +8,9 @@
 import { decimalText, fromText, type Dec } from '../../domain/money.ts';
 import type { Side } from '../../domain/order/order.ts';
 import type { LedgerEntry, Movement, PositionBook } from '../../domain/risk/positions.ts';
-import { execute, insertRows, type Statements } from './hotStatements.ts';
+import { insertRows } from './hotStatements.ts';
 import type { StoreSchema } from './schema.ts';
+import { execute, sendBuilt, type Statements } from './statements.ts';
 
 
 export interface SettlementRow extends LedgerEntry {
@@ -96,9 +97,8 @@ export function writeLedgers(st: Statements, added: readonly SettlementRow[], le
     for (const s of ledger) {
       if (!s.stored || !s.dirty) continue;
       const { trader_id, symbol, ordinal, ...changed } = toRow(s);
-      const { sql, parameters } = st.build.updateTable('fill_settlements').set(changed)
-        .where('trader_id', '=', trader_id).where('symbol', '=', symbol).where('ordinal', '=', ordinal).compile();
-      st.send(sql, parameters);
+      sendBuilt(st, st.build.updateTable('fill_settlements').set(changed)
+        .where('trader_id', '=', trader_id).where('symbol', '=', symbol).where('ordinal', '=', ordinal));
     }
   }
 }

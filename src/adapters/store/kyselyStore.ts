@@ -10,12 +10,12 @@ import { sql, type Kysely } from 'kysely';
 import type { OrderStore } from '../../ports/store.ts';
 import { createAccountStore } from './accountsStore.ts';
 import { commitBatch } from './commitBatch.ts';
-import { withStatements } from './hotStatements.ts';
 import { createCredentialStore } from './credentialsStore.ts';
 import { createExecutionStore } from './executionStore.ts';
 import * as outbox from './outbox.ts';
 import * as queries from './queries.ts';
 import type { StoreSchema } from './schema.ts';
+import { withStatements } from './statements.ts';
 
 export interface StoreDialect {
   readonly dialect: OrderStore['dialect'];

@@ -1,23 +1,19 @@
 /**
  * Statements over a pg connection in pipeline mode, as the PostgreSQL commit uses them
- * (hotStatements.ts): statements go out without waiting for answers, and yet a failure fails
+ * (statements.ts): statements go out without waiting for answers, and yet a failure fails
  * every statement after it and settle, the failure reported is the first one, and nothing is
  * sent once a failure is known.
  */
-import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchemaName, POSTGRES_URL, storesToTest } from '../../../../test/support/postgres.ts';
 import type { OrderStore } from '../../../ports/store.ts';
 import { newTraderId, pendingOrder, submission } from '../contract/fixtures.ts';
-import { statementsOver, type Statements } from '../hotStatements.ts';
+import { compileOnly, statementsOver, type Statements } from '../statements.ts';
 import { openPostgresStore } from './postgresStore.ts';
-import type { StoreSchema } from '../schema.ts';
 
 const usable = (await storesToTest('pipelinedStatements.int')).includes('postgres');
 
-/** Only builds statements; these tests never run one through it. */
-const build = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool: async () => { throw new Error('not for running queries'); } }) });
 
 describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
   let schema: string;
@@ -25,7 +21,7 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
   let reader: pg.Client;
   let sent: string[];
 
-  const statements = (): Statements => statementsOver('postgres', build, true, async (sql, parameters) => {
+  const statements = (): Statements => statementsOver('postgres', compileOnly('postgres'), true, async (sql, parameters) => {
     sent.push(sql);
     const result = await client.query(sql, [...parameters]);
     return { rows: result.rows, changed: BigInt(result.rowCount ?? 0) };

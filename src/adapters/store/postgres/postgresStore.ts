@@ -7,7 +7,7 @@
  * - commit() locks the audit head FOR UPDATE first; all commits serialise on it (see commitBatch).
  *   It runs on a pool of its own whose connections are in pg's pipeline mode: the statements
  *   of a commit that need no answer go out without waiting for the one before, so a fill's
- *   transaction takes three round trips rather than one per statement (hotStatements.ts).
+ *   transaction takes three round trips rather than one per statement (statements.ts).
  *   COMMIT goes only once every statement has answered, so a commit that failed by a deadline
  *   left nothing committed, unless its COMMIT's own answer was the one lost.
  * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
@@ -25,10 +25,10 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg';
 import { StoreConflict, StoreUnavailable, type ConflictKind, type OrderStore } from '../../../ports/store.ts';
 import { commitBatch } from '../commitBatch.ts';
-import { statementsOver } from '../hotStatements.ts';
 import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
+import { statementsOver } from '../statements.ts';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;

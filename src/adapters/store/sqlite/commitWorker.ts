@@ -5,14 +5,12 @@
  * It does nothing else: the event loop's write queue hands it one batch at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Kysely } from 'kysely';
 import type { OrderChange } from '../../../ports/store.ts';
 import { commitBatch } from '../commitBatch.ts';
-import { immediateStatements, type Answer } from '../hotStatements.ts';
-import type { StoreSchema } from '../schema.ts';
+import { compileOnly, immediateStatements, type Answer } from '../statements.ts';
 import { classifySqliteError, immediately, openDatabase } from './sqliteStore.ts';
 import { decode, errorToTransfer } from './transfer.ts';
-import { RoutedSqliteDialect, StatementCache, WalSync, WriterQueue } from './writeTransactions.ts';
+import { StatementCache } from './writeTransactions.ts';
 
 export interface CommitWorkerData {
   readonly file: string;
@@ -29,10 +27,7 @@ if (!port) throw new Error('commitWorker.ts runs as a worker thread');
 const { file, busyTimeoutMs } = workerData as CommitWorkerData;
 const sqlite = openDatabase({ file, busyTimeoutMs }, 'committer');
 const statements = new StatementCache(sqlite);
-// Only builds the few statements the commit path still writes with Kysely; never runs one.
-const build = new Kysely<StoreSchema>({
-  dialect: new RoutedSqliteDialect({ writer: sqlite, reader: sqlite, queue: new WriterQueue(), wal: new WalSync(null) }),
-});
+const build = compileOnly('sqlite');
 
 function execute(sql: string, parameters: readonly unknown[]): Answer<unknown> {
   const statement = statements.prepare(sql);
