@@ -10,20 +10,23 @@
  * each from the event's own `timestamp` (the execution at the simulated exchange; millisecond
  * resolution, truncated, so up to 1 ms high) and from just before the fill request was written;
  * and the last socket of the trader anywhere. Every socket must get the event, every sample.
- * Memory per connection is each instance's RSS growth over the sockets it holds.
+ * Memory per connection is each instance's RSS growth over the sockets it holds. Samples are
+ * measured after a warm-up of `warmupSeconds` (see warmUp.ts), reported apart.
  */
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { restingOrderBody, tokensFor, traderIds } from './intake.ts';
 import { rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
+import { WarmUp } from './warmUp.ts';
 
 export interface FanoutPlan {
   readonly instances: number;
   readonly subscribers: number;
   readonly traders: number;
   readonly samples: number;
-  readonly warmupSamples: number;
+  /** Seconds of unmeasured samples first (see warmUp.ts). */
+  readonly warmupSeconds: number;
   readonly paceMs: number;
 }
 
@@ -40,6 +43,9 @@ export interface FanoutResult {
   readonly remoteFromExecutionMs: LatencySummary | null;
   readonly remoteFromRequestMs: LatencySummary | null;
   readonly lastFromRequestMs: LatencySummary;
+  readonly warmupSeconds: number;
+  /** The warm-up's own samples from the execution timestamp, on another instance (or the one instance). */
+  readonly coldFromExecutionMs: LatencySummary;
 }
 
 interface Arrival {
@@ -160,8 +166,11 @@ export async function measureFanout(plan: FanoutPlan, gateway: (instance: number
     const local = { execution: [] as number[], request: [] as number[] };
     const remote = { execution: [] as number[], request: [] as number[] };
     const last: number[] = [];
+    const cold: number[] = [];
+    const warmUp = new WarmUp(plan.warmupSeconds);
     const entry = gateways[0]!.url;
-    for (let i = 0; i < plan.warmupSamples + plan.samples; i += 1) {
+    for (let i = 0; last.length < plan.samples; i += 1) {
+      const warming = warmUp.cold();
       const trader = i % traderCount;
       const placed = await post(agent, `${entry}/api/v1/orders`, tokens[trader]!, restingOrderBody(i));
       if (placed.status !== 201) throw new Error(`placing an order answered ${placed.status}: ${JSON.stringify(placed.json)}`);
@@ -182,8 +191,12 @@ export async function measureFanout(plan: FanoutPlan, gateway: (instance: number
       }
       if (filler < 0) throw new Error(`no instance holds order ${orderId} at its simulated exchange`);
       const arrival = await deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 10_000);
-      if (i < plan.warmupSamples) continue;
       const executed = Date.parse(arrival.timestamp);
+      if (warming) {
+        cold.push(arrival.firstOn[plan.instances > 1 ? (filler + 1) % plan.instances : filler]! - executed);
+        await sleep(plan.paceMs);
+        continue;
+      }
       local.execution.push(arrival.firstOn[filler]! - executed);
       local.request.push(arrival.firstOn[filler]! - sent);
       if (plan.instances > 1) {
@@ -207,6 +220,8 @@ export async function measureFanout(plan: FanoutPlan, gateway: (instance: number
       remoteFromExecutionMs: plan.instances > 1 ? summarize(remote.execution) : null,
       remoteFromRequestMs: plan.instances > 1 ? summarize(remote.request) : null,
       lastFromRequestMs: summarize(last),
+      warmupSeconds: plan.warmupSeconds,
+      coldFromExecutionMs: summarize(cold),
     };
   } finally {
     for (const socket of sockets) socket.terminate();

@@ -7,6 +7,7 @@ import { cpus, release, totalmem } from 'node:os';
 import type { CommitLoop } from './baselines.ts';
 import type { GatewayIntakeRun, ServerLoadRun } from './intake.ts';
 import type { RiskCost } from './riskCost.ts';
+import { describeStalls, type StallBaseline } from './stalls.ts';
 import { round } from './stats.ts';
 import type { WebSocketResult } from './websocketLatency.ts';
 
@@ -24,6 +25,8 @@ export interface Results {
   bareIntake?: ServerLoadRun[];
   commitLoops?: CommitLoop[];
   websocket?: WebSocketResult;
+  /** Measured just before the WebSocket phase, with no gateway running. */
+  stalls?: StallBaseline;
   riskCost?: RiskCost;
 }
 
@@ -174,15 +177,17 @@ export function renderTable(results: Results): string {
   }
   const ws = results.websocket;
   if (ws) {
-    out.push('', `Fill → WebSocket order.filled: ${ws.subscribers} subscribers (${ws.traders} traders), ${ws.samples} paced samples`);
+    out.push('', `Fill → WebSocket order.filled: ${ws.subscribers} subscribers (${ws.traders} traders), ${ws.samples} paced samples after ${num(ws.warmupSeconds)} s of warm-up`);
     out.push(table(['measured from', 'p50 ms', 'p99 ms', 'max ms'], [
       ['(a) execution timestamp (ms resolution)', ms(ws.fromExecutionMs.p50), ms(ws.fromExecutionMs.p99), ms(ws.fromExecutionMs.max)],
       ['(b) simulate_fill request sent', ms(ws.fromRequestMs.p50), ms(ws.fromRequestMs.p99), ms(ws.fromRequestMs.max)],
       ['    … to the trader\'s last socket', ms(ws.lastSubscriberFromRequestMs.p50), ms(ws.lastSubscriberFromRequestMs.p99), ms(ws.lastSubscriberFromRequestMs.max)],
+      [`(a) during the warm-up (${ws.coldFromExecutionMs.count} samples)`, ms(ws.coldFromExecutionMs.p50), ms(ws.coldFromExecutionMs.p99), ms(ws.coldFromExecutionMs.max)],
     ]));
     const goal = d.goals.fillToWebSocketP99Ms;
     out.push(`  goal p99 ≤ ${goal.goal} ms: ${goal.met ? 'met' : 'NOT met'}; during the samples the gateway used ${num(ws.gatewayCpuPercent)} % CPU` +
       `${postgres ? `, PostgreSQL ${num(ws.databaseCpuPercent)} %` : ''}, other programs ${num(ws.otherCpuPercent)} %`);
+    if (results.stalls) out.push(`  baseline: ${describeStalls(results.stalls)}`);
     out.push(`  gateway RSS ${num(ws.rssKiBBefore / 1024, 1)} MiB → ${num(ws.rssKiBAfter / 1024, 1)} MiB with ${ws.subscribers} sockets open (${num(ws.rssKiBPerSubscriber, 1)} KiB each; opened in ${num(ws.openSeconds, 2)} s)`);
   }
   const risk = results.riskCost;

@@ -18,6 +18,7 @@ import {
 } from './processes.ts';
 import { forFile, machineFacts, renderTable, sourceFacts, type Results } from './report.ts';
 import { measureRiskCost } from './riskCost.ts';
+import { describeStalls, measureStalls } from './stalls.ts';
 import { measureFillLatency } from './websocketLatency.ts';
 
 const PHASES = ['intake', 'bare', 'commit', 'websocket', 'risk'] as const;
@@ -34,6 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --ws-traders N             traders the subscribers are spread over (default 100)
   --samples N                fill → WebSocket samples (default 300)
   --pace-ms MS               pause between samples (default 10)
+  --ws-warmup S              seconds of unmeasured fill samples first, reported apart (default 20)
   --phases a,b               any of ${PHASES.join(',')} (default all)
   --pg-url URL               an existing PostgreSQL database to administer from (default postgres://postgres@127.0.0.1:5432/test)
   --cpu-prof                 write a V8 CPU profile of each intake gateway to bench/results/profiles/
@@ -47,6 +49,7 @@ function options() {
       store: { type: 'string', default: 'sqlite' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
+      'ws-warmup': { type: 'string', default: '20' },
       connections: { type: 'string', default: '1,16,64' },
       traders: { type: 'string', default: '16' },
       'commit-seconds': { type: 'string', default: '5' },
@@ -80,6 +83,7 @@ function options() {
     store: values.store as 'sqlite' | 'postgres',
     duration: positive('duration', values.duration),
     warmup: positive('warmup', values.warmup, true),
+    wsWarmup: positive('ws-warmup', values['ws-warmup'], true),
     connections: values.connections.split(',').map((c) => Math.trunc(positive('connections', c))),
     traders: Math.trunc(positive('traders', values.traders)),
     commitSeconds: positive('commit-seconds', values['commit-seconds']),
@@ -134,7 +138,7 @@ async function main(): Promise<void> {
     options: {
       duration: opts.duration, warmup: opts.warmup, connections: opts.connections, traders: opts.traders,
       commitSeconds: opts.commitSeconds, subscribers: opts.subscribers, wsTraders: opts.wsTraders,
-      samples: opts.samples, paceMs: opts.paceMs, phases: [...opts.phases], noise: opts.noise,
+      samples: opts.samples, wsWarmup: opts.wsWarmup, paceMs: opts.paceMs, phases: [...opts.phases], noise: opts.noise,
     },
   };
   const plan: LoadPlan = { connections: opts.connections, seconds: opts.duration, warmupSeconds: opts.warmup, traders: opts.traders, noise: opts.noise };
@@ -155,9 +159,12 @@ async function main(): Promise<void> {
     results.commitLoops = await measureCommitLoops(store, opts.commitSeconds, opts.noise, log);
   }
   if (opts.phases.has('websocket')) {
+    log('baseline C: the machine\'s scheduling stalls');
+    results.stalls = measureStalls(10);
+    log(`  ${describeStalls(results.stalls)}`);
     log(`fill → WebSocket latency with ${opts.subscribers} subscribers`);
     results.websocket = await measureFillLatency(
-      { subscribers: opts.subscribers, traders: opts.wsTraders, samples: opts.samples, warmupSamples: 20, paceMs: opts.paceMs, noise: opts.noise },
+      { subscribers: opts.subscribers, traders: opts.wsTraders, samples: opts.samples, warmupSeconds: opts.wsWarmup, paceMs: opts.paceMs, noise: opts.noise },
       prepare, log);
   }
 

@@ -10,6 +10,8 @@
  * Every socket of the trader must receive the event (checked for each sample); the last of
  * them is reported too. Wall-clock arrival times use a monotonic clock aligned to Date.now()
  * at a millisecond edge, so both sides of (a) read the same system clock.
+ * Samples are measured after a warm-up of `warmupSeconds` (see warmUp.ts); the warm-up's own
+ * samples are reported apart, as the gateway's first seconds after a start.
  */
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
@@ -17,12 +19,14 @@ import { restingOrderBody, tokensFor, traderIds } from './intake.ts';
 import { measureQuietly, type NoisePolicy } from './cpu.ts';
 import { rssKiB, sleep, startGatewayProcess, type GatewayOptions } from './processes.ts';
 import { summarize, type LatencySummary } from './stats.ts';
+import { WarmUp } from './warmUp.ts';
 
 export interface WebSocketPlan {
   readonly subscribers: number;
   readonly traders: number;
   readonly samples: number;
-  readonly warmupSamples: number;
+  /** Seconds of unmeasured samples first (see warmUp.ts). */
+  readonly warmupSeconds: number;
   readonly paceMs: number;
   readonly noise: NoisePolicy;
 }
@@ -38,6 +42,9 @@ export interface WebSocketResult {
   readonly fromExecutionMs: LatencySummary;
   readonly fromRequestMs: LatencySummary;
   readonly lastSubscriberFromRequestMs: LatencySummary;
+  readonly warmupSeconds: number;
+  /** The warm-up's own samples, from the execution timestamp: the gateway just after it started. */
+  readonly coldFromExecutionMs: LatencySummary;
   readonly gatewayCpuPercent: number;
   readonly databaseCpuPercent: number;
   readonly kernelCpuPercent: number;
@@ -172,6 +179,7 @@ interface Samples {
   readonly fromExecution: number[];
   readonly fromRequest: number[];
   readonly lastSubscriber: number[];
+  readonly coldFromExecution: number[];
 }
 
 /** A missing event's error names the order's state, so a stuck ack is told from a lost message. */
@@ -188,8 +196,10 @@ async function explained<T>(waiting: Promise<T>, baseUrl: string, orderId: strin
 
 async function sampleFills(plan: WebSocketPlan, baseUrl: string, subscribers: Subscribers, agent: Agent): Promise<Samples> {
   const { tokens, deliveries, socketsOf } = subscribers;
-  const samples: Samples = { fromExecution: [], fromRequest: [], lastSubscriber: [] };
-  for (let i = 0; i < plan.warmupSamples + plan.samples; i++) {
+  const samples: Samples = { fromExecution: [], fromRequest: [], lastSubscriber: [], coldFromExecution: [] };
+  const warmUp = new WarmUp(plan.warmupSeconds);
+  for (let i = 0; samples.fromRequest.length < plan.samples; i++) {
+    const cold = warmUp.cold();
     const trader = i % tokens.length;
     const placed = await postJson(agent, baseUrl, '/api/v1/orders', tokens[trader]!, restingOrderBody(i));
     if (placed.status !== 201) throw new Error(`placing an order answered ${placed.status}: ${JSON.stringify(placed.json)}`);
@@ -201,7 +211,9 @@ async function sampleFills(plan: WebSocketPlan, baseUrl: string, subscribers: Su
       JSON.stringify({ fills: [{ fill_price: '100.00', fill_qty: '10' }] }));
     if (filled.status !== 200) throw new Error(`simulate_fill answered ${filled.status}: ${JSON.stringify(filled.json)}`);
     const arrival = await explained(deliveries.wait(`${orderId} order.filled`, socketsOf(trader), 5000), baseUrl, orderId, tokens[trader]!);
-    if (i >= plan.warmupSamples) {
+    if (cold) {
+      samples.coldFromExecution.push(arrival.first! - Date.parse(arrival.timestamp));
+    } else {
       samples.fromExecution.push(arrival.first! - Date.parse(arrival.timestamp));
       samples.fromRequest.push(arrival.first! - sent);
       samples.lastSubscriber.push(arrival.last - sent);
@@ -240,13 +252,16 @@ export async function measureFillLatency(plan: WebSocketPlan, prepare: () => Pro
       fromExecutionMs: summarize(samples.fromExecution),
       fromRequestMs: summarize(samples.fromRequest),
       lastSubscriberFromRequestMs: summarize(samples.lastSubscriber),
+      warmupSeconds: plan.warmupSeconds,
+      coldFromExecutionMs: summarize(samples.coldFromExecution),
       gatewayCpuPercent: sampling.server,
       databaseCpuPercent: sampling.database,
       kernelCpuPercent: sampling.kernel,
       otherCpuPercent: sampling.others,
       attempts: sampling.attempts,
     };
-    log(`  fill → order.filled: p50 ${result.fromExecutionMs.p50.toFixed(2)} ms, p99 ${result.fromExecutionMs.p99.toFixed(2)} ms from execution`);
+    log(`  fill → order.filled: p50 ${result.fromExecutionMs.p50.toFixed(2)} ms, p99 ${result.fromExecutionMs.p99.toFixed(2)} ms from execution` +
+      ` (during the ${plan.warmupSeconds} s warm-up: p50 ${result.coldFromExecutionMs.p50.toFixed(2)} ms, p99 ${result.coldFromExecutionMs.p99.toFixed(2)} ms)`);
     return result;
   } finally {
     for (const socket of subscribers?.sockets ?? []) socket.terminate();
