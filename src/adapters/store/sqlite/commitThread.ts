@@ -10,6 +10,10 @@
  *   would block the event loop). Several batches may be queued on the thread at once.
  * - A batch resolves once COMMIT returned on the thread (synchronous=FULL): on disk, and visible
  *   to the readers only from then on.
+ * - Once the store is broken (an fsync failed, here or on the event loop's writer: WalSync),
+ *   no batch is handed to the thread: what it would commit chains on rows the disk may have
+ *   lost, and a later recovery would drop it with them. A COMMIT the thread could not make
+ *   durable (an I/O error) breaks the store in turn.
  * - If the thread dies, every batch in flight fails with StoreUnavailable and the next commit
  *   starts a new thread. A batch whose COMMIT returned just before the thread died did commit:
  *   like a lost answer from PostgreSQL, its outcome is unknown to the caller (a submit answers
@@ -22,7 +26,15 @@ import type { CommitRequest, CommitWorkerData } from './commitWorker.ts';
 import { encode, errorFromTransfer, type TransferredError } from './transfer.ts';
 import type { WriterQueue } from './writeTransactions.ts';
 
-type Reply = { readonly id: number; readonly events: OutboxEvent[] } | { readonly id: number; readonly error: TransferredError };
+type Reply =
+  | { readonly id: number; readonly events: OutboxEvent[] }
+  | { readonly id: number; readonly error: TransferredError; readonly diskFailed?: true };
+
+/** The store's broken latch, shared with the event loop's writer (WalSync). */
+export interface DiskHealth {
+  failure(): StoreUnavailable | null;
+  breakWith(error: StoreUnavailable): void;
+}
 
 interface Waiting {
   resolve(events: OutboxEvent[]): void;
@@ -43,6 +55,7 @@ export class CommitThread {
   constructor(
     private readonly data: CommitWorkerData,
     private readonly queue: WriterQueue,
+    private readonly disk: DiskHealth,
   ) {}
 
   /** Starts the thread now, so the first order does not wait for it. */
@@ -53,6 +66,9 @@ export class CommitThread {
   async commit(changes: readonly OrderChange[]): Promise<OutboxEvent[]> {
     await this.#enter();
     try {
+      // Checked once the queue is ours: the writer before us may have just found the disk failing.
+      const failure = this.disk.failure();
+      if (failure) throw failure;
       await this.#started();
       const worker = this.#worker!;
       const id = this.#nextId++;
@@ -119,8 +135,13 @@ export class CommitThread {
         const waiting = this.#waiting.get(message.id);
         if (!waiting) return;
         this.#waiting.delete(message.id);
-        if ('error' in message) waiting.reject(errorFromTransfer(message.error));
-        else waiting.resolve(message.events);
+        if ('error' in message) {
+          const error = errorFromTransfer(message.error);
+          if (message.diskFailed && error instanceof StoreUnavailable) this.disk.breakWith(error);
+          waiting.reject(error);
+        } else {
+          waiting.resolve(message.events);
+        }
       });
       const died = (reason: string) => {
         if (this.#worker !== worker) return;

@@ -5,7 +5,8 @@
  * It does nothing else: the event loop's write queue hands it one batch at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OrderChange } from '../../../ports/store.ts';
+import Database from 'better-sqlite3';
+import { StoreUnavailable, type OrderChange } from '../../../ports/store.ts';
 import { commitBatch } from '../commitBatch.ts';
 import { compileOnly, immediateStatements, type Answer } from '../statements.ts';
 import { classifySqliteError, immediately, openDatabase } from './sqliteStore.ts';
@@ -46,10 +47,31 @@ const commit = (changes: readonly OrderChange[]) => immediately(sqlite, async ()
   return events;
 });
 
+/**
+ * Set by the first I/O error: a COMMIT whose fsync failed may still be found in the WAL by a
+ * later recovery, and a page the kernel could not write may be gone, so nothing more is
+ * committed on top of it (the event loop breaks the whole store on hearing of it).
+ */
+let diskFailure: StoreUnavailable | null = null;
+
+function failedOnDisk(error: unknown): StoreUnavailable | null {
+  if (!(error instanceof Database.SqliteError) || !error.code.startsWith('SQLITE_IOERR')) return null;
+  return new StoreUnavailable(
+    `SQLite could not write to disk (${error.code}: ${error.message}); restart ordergate so SQLite recovers from what is on disk`, { cause: error });
+}
+
 port.on('message', (request: CommitRequest) => {
+  if (diskFailure) {
+    port.postMessage({ id: request.id, error: errorToTransfer(diskFailure), diskFailed: true });
+    return;
+  }
   commit(decode<OrderChange[]>(request.changes)).then(
     (events) => port.postMessage({ id: request.id, events }),
-    (error: unknown) => port.postMessage({ id: request.id, error: errorToTransfer(classifySqliteError(error)) }),
+    (error: unknown) => {
+      diskFailure ??= failedOnDisk(error);
+      const reported = diskFailure ?? classifySqliteError(error);
+      port.postMessage({ id: request.id, error: errorToTransfer(reported), ...(diskFailure ? { diskFailed: true } : {}) });
+    },
   );
 });
 port.postMessage({ ready: true });

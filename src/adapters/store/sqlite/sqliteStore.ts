@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
   readonly file: string;
   /** How long a writer waits for another process's write lock before StoreUnavailable. */
   readonly busyTimeoutMs?: number;
+  /** The event loop writer's WAL fsync (fs.fsync); tests pass a failing one to see the store stop. */
+  readonly walFsync?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
 }
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
@@ -173,10 +175,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Orde
   const memory = options.file === ':memory:';
   const writer = openDatabase(options, 'writer');
   const reader = memory ? writer : openDatabase(options, 'reader');
-  const connections: SqliteConnections = { writer, reader, queue: writerQueueFor(options.file), wal: new WalSync(memory ? null : durableWal(options.file)) };
+  const connections: SqliteConnections = { writer, reader, queue: writerQueueFor(options.file), wal: new WalSync(memory ? null : durableWal(options.file), options.walFsync) };
   const db = new Kysely<StoreSchema>({ dialect: new RoutedSqliteDialect(connections) });
   // Order commits run on their own thread (a ':memory:' database cannot be shared with one).
-  const thread = memory ? null : new CommitThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }, connections.queue);
+  const thread = memory ? null : new CommitThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }, connections.queue, connections.wal);
   const checkpoints = memory ? null : new CheckpointThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
   const migrate = async () => {
     const release = await connections.queue.acquire();

@@ -120,6 +120,14 @@ export class WalSync {
     return this.#broken;
   }
 
+  /**
+   * The commit thread's own COMMIT failed to reach the disk: the store is broken exactly as
+   * after a failed fsync here (see failure()).
+   */
+  breakWith(error: StoreUnavailable): void {
+    this.#broken ??= error;
+  }
+
   /** Called right after a COMMIT, in the same turn: resolves when that commit is on disk. */
   flush(): Promise<void> {
     if (this.walPath === null) return Promise.resolve();
@@ -182,7 +190,12 @@ class RoutedConnection implements DatabaseConnection {
     if (statement.readonly) {
       // Never show what a power cut could still take back: a read waits out a commit's fsync.
       const durable = this.driver.wal.durable();
-      if (durable) await durable;
+      if (durable) {
+        await durable;
+        // The fsync waited for may have failed: what the read would see is then not on disk.
+        const failed = this.driver.wal.failure();
+        if (failed) throw failed;
+      }
       return run(this.driver.reader, compiled) as QueryResult<R>;
     }
     // A lone write outside a transaction: its own write transaction, durable when it resolves.
