@@ -7,7 +7,7 @@ import type { Order, OrderTerms } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { Denial } from '../domain/risk/denials.ts';
 import { RiskRefused } from '../ports/accounts.ts';
-import { StoreConflict, type IdempotencyRecord, type OrderChange } from '../ports/store.ts';
+import { StoreConflict, StoreUnavailable, type IdempotencyRecord, type OrderChange } from '../ports/store.ts';
 import { secondsSince, type OrderContext } from './context.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { submitIntent } from './execution/intents.ts';
@@ -29,6 +29,17 @@ export type SubmitRejection =
   | { readonly code: 'idempotency_conflict' };
 
 export type IdempotencyWriter = (order: Order) => IdempotencyRecord;
+
+/**
+ * The store failed while committing a new order. Usually nothing was recorded, but a commit
+ * whose answer was lost may have been, so the error carries the ids the order would be found
+ * under: without them, a client that sent no client order id could not look it up.
+ */
+export class SubmitUnavailable extends StoreUnavailable {
+  constructor(readonly orderId: string, readonly clientOrderId: string, cause: StoreUnavailable) {
+    super(cause.message, { cause });
+  }
+}
 
 /** How a committed order reaches its executor: Dispatcher, or a test's stand-in that holds orders back. */
 export type OrderDispatch = Pick<Dispatcher, 'prepare' | 'dispatch'>;
@@ -84,6 +95,7 @@ export async function submitOrder(
       }
     }
     if (error instanceof StoreConflict && error.kind === 'idempotency_key') return err({ code: 'idempotency_conflict' });
+    if (error instanceof StoreUnavailable) throw new SubmitUnavailable(order.id, order.clientOrderId, error);
     throw error;
   }
   ctx.telemetry.orderStage('committed', secondsSince(ctx.clock, order.createdAt));

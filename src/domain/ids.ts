@@ -11,7 +11,8 @@ export type VenueName = string & { readonly brand: 'VenueName' };
 export type Symbol = string & { readonly brand: 'Symbol' };
 
 export const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-export const TRADER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** A leading underscore is kept for scopes that are not traders, such as the firm's (`_firm`). */
+export const TRADER_ID = /^(?!_)[A-Za-z0-9._:@-]{1,128}$/;
 export const SYMBOL = /^[A-Z][A-Z0-9.]{0,15}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -13,6 +13,8 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   readonly traderId: string;
   readonly roles: ReadonlySet<Role>;
+  /** When the token stops being good (its `exp`): a WebSocket opened with it is closed then. */
+  readonly expiresAtMs: number;
 }
 
 export interface AuthOptions {
@@ -59,7 +61,7 @@ export class Authenticator {
     }
     const principal = principalOf(payload);
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(token, { principal, expiresAtMs: payload.exp! * 1000 });
+    this.cache.set(token, { principal, expiresAtMs: principal.expiresAtMs });
     return principal;
   }
 
@@ -74,14 +76,14 @@ export class Authenticator {
 
 function principalOf(payload: JWTPayload): Principal {
   const sub = payload.sub!;
-  if (!isTraderId(sub)) throw unauthorized('The token subject is not a valid trader id (1–128 of A-Z a-z 0-9 . _ : @ -).');
+  if (!isTraderId(sub)) throw unauthorized('The token subject is not a valid trader id (1–128 of A-Z a-z 0-9 . _ : @ -, not starting with _).');
   const claimed = payload['roles'] ?? ['trader'];
   if (!Array.isArray(claimed) || !claimed.every((r) => typeof r === 'string')) {
     throw unauthorized('The token "roles" claim must be an array of strings.');
   }
   const roles = new Set<Role>(claimed.filter((r): r is Role => (ROLES as readonly string[]).includes(r)));
   if (roles.size === 0) roles.add('trader');
-  return { traderId: sub, roles };
+  return { traderId: sub, roles, expiresAtMs: payload.exp! * 1000 };
 }
 
 function tokenErrorText(error: unknown): string {

@@ -29,10 +29,12 @@ export const notFound = (what: string) => new ApiProblem(404, 'not_found', 'Not 
  * The database cannot be reached (StoreUnavailable). Not "nothing was recorded": a commit whose
  * link failed after the database took it did commit, and the client must be able to find out.
  */
-export const databaseUnavailable = () => new ApiProblem(503, 'database_unavailable', 'Database unavailable',
+export const databaseUnavailable = (order?: { readonly id: string; readonly clientOrderId: string }) => new ApiProblem(503, 'database_unavailable', 'Database unavailable',
   'The order database cannot be reached. Retry shortly with the same client_order_id or Idempotency-Key: a retry never creates a second order. '
   + 'An order answered this way was normally not recorded; if the link failed while it was committing, it may have been, '
-  + 'and GET /api/v1/orders/by-client-id/{client_order_id} shows it.');
+  + 'and GET /api/v1/orders/by-client-id/{client_order_id} shows it.',
+  // A new order's ids: the client may have sent no client_order_id, and must still be able to look it up.
+  order ? { order_id: order.id, client_order_id: order.clientOrderId } : {});
 
 export function problemBody(problem: ApiProblem, errorId: string, instance: string): Record<string, unknown> {
   return {

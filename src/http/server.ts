@@ -11,6 +11,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { StoreUnavailable } from '../ports/store.ts';
+import { SubmitUnavailable } from '../app/submitOrder.ts';
 import { ApiProblem, databaseUnavailable, problemBody, validationProblem, type FieldProblem } from './problems.ts';
 import type { HttpDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -111,6 +112,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
 
 function toProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
+  if (error instanceof SubmitUnavailable) return databaseUnavailable({ id: error.orderId, clientOrderId: error.clientOrderId });
   if (error instanceof StoreUnavailable) return databaseUnavailable();
   const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (e.validation) return validationProblem(e.validation.map((v) => fieldProblem(v, e.validationContext ?? 'body')));

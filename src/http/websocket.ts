@@ -1,6 +1,7 @@
 /**
  * GET /ws/orders/events?token=…&since=N (API.md "Real-time events"): the token's trader's
  * events only, replayed from `since` then live. A bad token closes with 4401 before any event.
+ * The socket closes with 4401 when the token expires, so access ends with the token's life.
  * The server pings every heartbeat and drops a socket silent for two heartbeats. A client
  * that does not read fast enough is closed with 4008 rather than buffered without bound.
  */
@@ -15,6 +16,7 @@ export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_BAD_REQUEST = 4400;
 export const CLOSE_SLOW_CONSUMER = 4008;
 const DRAIN_POLL_MS = 20;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Tracked {
   readonly socket: WebSocket;
@@ -55,6 +57,7 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
       (principal) => {
         if (socket.readyState !== socket.OPEN) return;
         sockets.add(tracked);
+        const expiry = closeAtExpiry(socket, principal.expiresAtMs);
         const stream: EventStream = new EventStream(deps.ctx.store, deps.bus, principal.traderId, since,
           (event, written) => deliver(socket, event, written),
           (error) => {
@@ -63,6 +66,7 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
           },
           (): Promise<boolean> => drained(socket, () => stream.position()));
         socket.on('close', () => {
+          clearTimeout(expiry);
           sockets.delete(tracked);
           stream.close();
         });
@@ -71,6 +75,19 @@ export const websocketRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstanc
       () => socket.close(CLOSE_UNAUTHORIZED, 'unauthorized: a valid token is required'),
     );
   });
+
+  /**
+   * A socket lives no longer than the token that opened it: at its `exp` the socket closes with
+   * 4401, and the client reconnects with a fresh token and the last seq it has (nothing is lost).
+   */
+  function closeAtExpiry(socket: WebSocket, expiresAtMs: number): NodeJS.Timeout | undefined {
+    const inMs = expiresAtMs - Date.now();
+    // setTimeout cannot wait longer than about 24.8 days; a token good for longer is let be.
+    if (inMs > MAX_TIMER_MS) return undefined;
+    const timer = setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'token expired: reconnect with a new token and since=<last seq>'), Math.max(0, inMs));
+    timer.unref();
+    return timer;
+  }
 
   function deliver(socket: WebSocket, event: StreamEvent, written?: () => void): boolean {
     if (socket.readyState !== socket.OPEN) {

@@ -205,6 +205,8 @@ describe.each(STORES)('R3: the database link cut under load (%s)', { timeout: 12
     const lostInFlight = refused.filter((s) => committed.has(s.clientOrderId));
     expect(lostInFlight.length, 'orders committed whose answer was lost (the trap forces at least one)').toBeGreaterThan(0);
     for (const s of lostInFlight) {
+      // The 503 itself names the order it may have recorded, so a client that sent no ids could find it too.
+      expect(s.body, `503 for ${s.clientOrderId}, whose commit did happen`).toMatchObject({ order_id: committed.get(s.clientOrderId), client_order_id: s.clientOrderId });
       const found = await fetch(`${gateway.url}/api/v1/orders/by-client-id/${s.clientOrderId}`, { headers: { authorization: `Bearer ${s.bearer}` } });
       expect([found.status, ((await found.json()) as { id: string }).id]).toEqual([200, committed.get(s.clientOrderId)]);
     }

@@ -4,7 +4,8 @@
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from './harness.ts';
+import { signToken } from '../../src/http/auth.ts';
+import { eventually, SECRET, startTestGateway, type TestGateway } from './harness.ts';
 import { storesToTest } from '../support/postgres.ts';
 
 const STORES = await storesToTest('events.e2e');
@@ -43,6 +44,16 @@ describe.each(STORES)('on the %s store', (store) => {
       const closed = await ws.closed;
       expect(closed.code).toBe(4401);
       expect(ws.messages).toEqual([]);
+    });
+
+    it('closes with 4401 when the token that opened it expires, after serving it until then', async () => {
+      const token = await signToken(SECRET, { sub: 'ws-expiring', roles: ['trader'] }, 2);
+      const ws = await connect(`token=${token}`);
+      await gw.call('POST', '/api/v1/orders', { token, body: market });
+      await eventually(async () => ws.messages.length >= 1);
+      const closed = await ws.closed;
+      expect(closed).toEqual({ code: 4401, reason: expect.stringContaining('token expired') });
+      expect(ws.messages[0]).toMatchObject({ seq: 1, event: 'order.submitted', trader_id: 'ws-expiring' });
     });
 
     it('streams the trader’s own events live, in seq order with no gap', async () => {

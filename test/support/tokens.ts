@@ -51,6 +51,8 @@ export function badTokens(issuer: TokenIssuer, sub: string, impostor: string): A
     ['an RS256 header signed with the HS secret', hmacToken({ alg: 'RS256', typ: 'JWT' }, claims, issuer.secret)],
     ['a bad signature', hmacToken(hs256, claims, `${issuer.secret}-but-not-quite`)],
     ["another trader's subject on a valid signature", `${header}.${part({ ...claims, sub: impostor })}.${signature}`],
+    // Signed by the right key, but `_firm` names the firm-wide risk scope, never a trader.
+    ['a reserved subject (_firm)', hmacToken(hs256, { ...claims, sub: '_firm' }, issuer.secret)],
     ['garbage', 'not.a.jwt'],
   ];
 }

@@ -57,7 +57,6 @@ export interface Fill {
 }
 
 export interface AuditEntry {
-  readonly seq: number;
   readonly id: string;
   readonly type: string;
   readonly at: string;

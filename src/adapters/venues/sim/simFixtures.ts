@@ -50,6 +50,7 @@ export async function openExchange(options: SimulatedExchangeOptions = {}): Prom
     schedule: time.schedule,
     startPrices: { AAPL: '100', MSFT: '400' },
     instanceId: 'test',
+    orderNumber: counter(),
     ...options,
   });
   const reports: ExecutionReport[] = [];
@@ -77,3 +78,9 @@ export async function openExchange(options: SimulatedExchangeOptions = {}): Prom
 /** The kinds of the reports, with quantity@price for fills: compact to assert on. */
 export const summary = (reports: readonly ExecutionReport[]): string[] =>
   reports.map((report) => (report.kind === 'fill' ? `fill ${report.quantity.toFixed()}@${report.price.toFixed()}` : report.kind));
+
+/** Venue order numbers 1, 2, 3…: ids a test can predict (the exchange's own are random). */
+export function counter(): () => string {
+  let next = 0;
+  return () => String(++next);
+}

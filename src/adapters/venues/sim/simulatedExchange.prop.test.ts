@@ -8,6 +8,7 @@ import { D, ZERO, type Dec } from '../../../domain/money.ts';
 import type { ExecutionReport, VenueOrderRequest } from '../../../ports/venue.ts';
 import { ManualTime } from './manualTime.ts';
 import { SimulatedExchange } from './simulatedExchange.ts';
+import { counter } from './simFixtures.ts';
 
 const tenths = (min: number, max: number) => fc.integer({ min, max }).map((n) => new D(100).plus(new D(n).div(10)));
 const halves = fc.integer({ min: 1, max: 30 }).map((n) => new D(n).div(2));
@@ -57,6 +58,7 @@ function open(config: { liquidity: string | null; ackLatencyMs: number; fillLate
     ackLatencyMs: config.ackLatencyMs,
     fillLatencyMs: config.fillLatencyMs,
     instanceId: 'prop',
+    orderNumber: counter(),
   });
   const delivered: ExecutionReport[] = [];
   sim.onExecutionReport((report) => delivered.push(report));

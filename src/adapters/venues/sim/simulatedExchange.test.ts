@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { D } from '../../../domain/money.ts';
 import type { ExecutionReport } from '../../../ports/venue.ts';
 import { ManualTime } from './manualTime.ts';
-import { openExchange, request, summary } from './simFixtures.ts';
+import { counter, openExchange, request, summary } from './simFixtures.ts';
 import { SimulatedExchange } from './simulatedExchange.ts';
 
 describe('submit', () => {
@@ -159,7 +159,7 @@ describe('simulateFills', () => {
 describe('latency and report order', () => {
   it('delivers ack before fills even when fills travel faster, and answers with the ack', async () => {
     const time = new ManualTime();
-    const sim = new SimulatedExchange({ clock: time, schedule: time.schedule, ackLatencyMs: 50, fillLatencyMs: 10, instanceId: 't' });
+    const sim = new SimulatedExchange({ clock: time, schedule: time.schedule, ackLatencyMs: 50, fillLatencyMs: 10, instanceId: 't', orderNumber: counter() });
     const seen: string[] = [];
     sim.onExecutionReport((r) => seen.push(`${time.now().getTime() % 1000}:${r.kind}`));
     await sim.start();
@@ -218,8 +218,19 @@ describe('ids', () => {
     const b = second.submit(request({ clientOrderId: 'o1' }));
     time.flush();
     const [x, y] = await Promise.all([a, b]);
-    expect(x).toMatchObject({ outcome: 'accepted', venueOrderId: expect.stringMatching(/^SIM-[0-9a-z]+-1$/) });
+    expect(x).toMatchObject({ outcome: 'accepted', venueOrderId: expect.stringMatching(/^SIM-[0-9a-z]+-[0-9a-f]{16}$/) });
     expect(x).not.toEqual(y);
+  });
+
+  it('are random within an instance, so a venue order id does not tell a trader how many orders came in between', async () => {
+    const time = new ManualTime();
+    const sim = new SimulatedExchange({ clock: time, schedule: time.schedule, instanceId: 'x' });
+    await sim.start();
+    const answers = ['a', 'b', 'c'].map((clientOrderId) => sim.submit(request({ clientOrderId })));
+    time.flush();
+    const ids = (await Promise.all(answers)).map((answer) => (answer.outcome === 'accepted' ? answer.venueOrderId : null));
+    for (const id of ids) expect(id).toMatch(/^SIM-x-[0-9a-f]{16}$/);
+    expect(new Set(ids).size).toBe(3);
   });
 });
 

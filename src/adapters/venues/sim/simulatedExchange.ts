@@ -7,7 +7,7 @@
  * unique across instances (the gateway dedupes fills by venue fill id forever); the reports of
  * one order reach listeners in the order the exchange produced them.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { D, type Dec } from '../../../domain/money.ts';
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import type {
@@ -46,6 +46,12 @@ export interface SimulatedExchangeOptions {
   readonly schedule?: Schedule;
   /** Goes into every venue order id; by default made unique per instance. */
   readonly instanceId?: string;
+  /**
+   * Makes the part of a venue order id after the instance; by default random. Traders see
+   * venue order ids, so a number counted across every order would tell one trader how many
+   * orders the others sent in between; tests pass a counter to read ids they can predict.
+   */
+  readonly orderNumber?: () => string;
   /** How many journal entries are kept; the oldest go first. */
   readonly journalCapacity?: number;
 }
@@ -104,7 +110,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
   readonly #fillLatencyMs: number;
   readonly #tickIntervalMs: number;
   readonly #orderIdPrefix: string;
-  #ordersReceived = 0;
+  readonly #orderNumber: () => string;
   #started = false;
   /** Bumped on close so a tick already scheduled by an earlier start does nothing. */
   #tickGeneration = 0;
@@ -134,6 +140,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
     this.#journalCapacity = Math.max(1, options.journalCapacity ?? 10_000);
     const instanceId = options.instanceId ?? `${this.#clock.now().getTime().toString(36)}${randomUUID().slice(0, 4)}`;
     this.#orderIdPrefix = `${this.name.toUpperCase()}-${instanceId}`;
+    this.#orderNumber = options.orderNumber ?? (() => randomBytes(8).toString('hex'));
   }
 
   async start(): Promise<void> {
@@ -167,7 +174,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
       this.#record(now, 'submit', clientOrderId, 'rejected', DUPLICATE_CLIENT_ORDER_ID);
       return this.#after(this.#ackLatencyMs, { outcome: 'rejected', reason: DUPLICATE_CLIENT_ORDER_ID });
     }
-    const venueOrderId = `${this.#orderIdPrefix}-${++this.#ordersReceived}`;
+    const venueOrderId = `${this.#orderIdPrefix}-${this.#orderNumber()}`;
     const reason = rejectionReason(request, { isListed: (symbol) => this.#prices.has(symbol), tickSize: this.#prices.tickSize });
     const outcome: SubmitOutcome = reason === null ? { outcome: 'accepted', venueOrderId } : { outcome: 'rejected', reason };
     this.#record(now, 'submit', clientOrderId, outcome.outcome, reason);
