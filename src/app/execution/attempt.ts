@@ -14,6 +14,10 @@
  * - Unknown outcomes leave the order in doubt with a jittered exponential backoff; rejections
  *   are final, but a rejection of a retry is confirmed by a lookup (it may be the venue refusing
  *   a duplicate of an earlier attempt that it holds).
+ * - A send is over only when its request is over: while the adapter's call of an unknown
+ *   outcome is still on its way (the guard stopped waiting, the request did not stop), the
+ *   order is not looked up, closed or sent again here, and its lease is renewed so that no
+ *   other instance claims it. Past the guard's cap it stays in doubt, leased, never closed.
  * - An order withdrawn before the venue acknowledged it (pending_cancel with no venue order id)
  *   is closed unsent if it was never sent; if the venue turns out to hold it, the report that
  *   says so makes the report processor cancel it there (executionReports.ts).
@@ -62,6 +66,7 @@ export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise
   }
 
   if (intent.attempts > 0) {
+    if (guard.sendInFlight(order.id)) return holdWhileSending(d, order, intent, guard, d.ctx.clock.now());
     const found = await guard.lookup(order.id);
     if (found.kind === 'failed') {
       return reschedule(d, order, intent, `lookup failed: ${found.reason}`, Math.max(found.retryAfterMs ?? 0, retryDelayMs(d.policy, intent.attempts, d.random)));
@@ -106,6 +111,9 @@ async function sendRiding(
 ): Promise<Date | null> {
   const { ctx } = d;
   let changed = false;
+  // The lease outlasts the guard's wait for the answer with room to record it; after that wait,
+  // a submit still on its way is covered by holdWhileSending.
+  const neededLeaseMs = guard.options.timeoutMs + d.leaseMs / 2;
   const outcome = await guard.submit(venueRequest(order), async (waited) => {
     const now = ctx.clock.now();
     // Claimed on commit and sent straight away, the attempt is recorded and the order is as it
@@ -113,11 +121,11 @@ async function sendRiding(
     // trust: the lease is renewed first, fenced like any other write (another instance may
     // have taken it over, a cancel may have been committed meanwhile).
     const leaseLeftMs = (intent.leaseExpiresAt?.getTime() ?? 0) - now.getTime();
-    if (started && !waited && leaseLeftMs > d.leaseMs / 2) return true;
+    if (started && !waited && leaseLeftMs > neededLeaseMs) return true;
     // Fenced on the order's version too: a cancel committed since the order was read stops the send.
     return writeIntent(d, order, started ? [] : [{ kind: 'execution_started', attempt, venue: guard.name }], {
       kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: now,
-      leaseExpiresAt: new Date(now.getTime() + d.leaseMs), inDoubt: intent.inDoubt, lastError: intent.lastError, at: now,
+      leaseExpiresAt: new Date(now.getTime() + Math.max(d.leaseMs, neededLeaseMs)), inDoubt: intent.inDoubt, lastError: intent.lastError, at: now,
       orderVersion: order.version,
     }).catch((error: unknown) => {
       if (!(error instanceof StoreConflict && error.kind === 'order_version')) throw error;
@@ -166,12 +174,50 @@ async function sendRiding(
       } else {
         ctx.log.warn({ orderId: order.id, attempt, reason: outcome.reason, retryAt }, 'submit outcome unknown; the order is looked up before any retry');
       }
+      // Still on its way: the lease stays ours until the request is over (holdWhileSending).
+      const sending = guard.sendInFlight(order.id);
       const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason: outcome.reason, retryAt, attemptsLeft: left }, {
-        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: retryAt, leaseExpiresAt: null,
-        inDoubt: true, lastError: outcome.reason, at: now,
+        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: retryAt,
+        leaseExpiresAt: sending ? new Date(now.getTime() + d.leaseMs) : null, inDoubt: true, lastError: outcome.reason, at: now,
       });
-      return ok ? retryAt : null;
+      if (!ok) return null;
+      if (!sending) return retryAt;
+      return holdWhileSending(d, order, { ...intent, attempts: attempt, lastError: outcome.reason }, guard, retryAt, ride);
     }
+  }
+}
+
+/**
+ * The order's last submit is still on its way: the venue not holding it yet proves nothing,
+ * and a second request beside it could make a second order. The lease is renewed until the
+ * request settles, then given up with the intent due at `dueAt` (or now, if later), when a
+ * lookup decides. A stream ack meanwhile (`ride`) completes the intent itself. Past the
+ * guard's cap the lease is kept once more and the order stays in doubt: the executor is not
+ * held by a call that never ends, and nothing here closes the order while it is unsettled.
+ */
+async function holdWhileSending(
+  d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard, dueAt: Date, ride?: RideTicket,
+): Promise<Date | null> {
+  const renewEveryMs = Math.max(1, Math.floor(d.leaseMs / 3));
+  // In doubt throughout: whatever the venue does with the request is not known yet.
+  const lease = (now: Date, nextAttemptAt: Date, leaseExpiresAt: Date | null, lastError = intent.lastError) => writeIntent(d, order, [], {
+    kind: 'update', orderId: order.id, owner: d.owner, attempts: intent.attempts, nextAttemptAt, leaseExpiresAt, inDoubt: true, lastError, at: now,
+  });
+  for (;;) {
+    const state = await guard.sendSettled(order.id, renewEveryMs);
+    if (ride && ride.state() !== 'waiting') return null;
+    const now = d.ctx.clock.now();
+    const leaseEnd = new Date(now.getTime() + d.leaseMs);
+    if (state === 'settled') {
+      const due = new Date(Math.max(dueAt.getTime(), now.getTime()));
+      return (await lease(now, due, null)) ? due : null;
+    }
+    if (state === 'overdue') {
+      d.ctx.telemetry.anomaly('submit_unsettled');
+      d.ctx.log.error({ orderId: order.id, attempt: intent.attempts }, 'a submit has not settled within the cap; the order stays in doubt, unresolved here');
+      return (await lease(now, leaseEnd, leaseEnd, `the submit of attempt ${intent.attempts} has not settled`)) ? leaseEnd : null;
+    }
+    if (!(await lease(now, dueAt, leaseEnd))) return null;
   }
 }
 

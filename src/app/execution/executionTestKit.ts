@@ -1,16 +1,19 @@
 /**
  * Test support for the execution core: the order use cases over SQLite in memory, the
  * simulated exchange behind a fault plan, and an executor whose clock and timers are a
- * ManualTime the test moves by hand (the exchange delivers at once; only waits are manual).
+ * ManualTime the test moves by hand (the exchange delivers at once; only waits are manual),
+ * or vitest's fake timers when the code under test must be caught using plain timers too.
  * Used by tests only.
  */
 import { v7 as uuidv7 } from 'uuid';
+import { vi } from 'vitest';
 import { MemoryBus } from '../../adapters/bus/memory/memoryBus.ts';
 import { openStore } from '../../adapters/store/openStore.ts';
 import { FaultPlan, FaultyVenue, NO_FAULTS, type FaultSettings } from '../../adapters/venues/sim/faults.ts';
 import { ManualTime } from '../../adapters/venues/sim/manualTime.ts';
 import { SimulatedExchange } from '../../adapters/venues/sim/simulatedExchange.ts';
 import type { Order } from '../../domain/order/order.ts';
+import { systemSchedule, type Schedule } from '../../ports/clock.ts';
 import type { OrderStore } from '../../ports/store.ts';
 import { silentLogger } from '../../ports/telemetry.ts';
 import type { Venue } from '../../ports/venue.ts';
@@ -51,13 +54,37 @@ export interface KitOptions {
   /** Replaces the venue the executor reaches (a negative control's broken venue). */
   readonly wrapVenue?: (venue: FaultyVenue) => Venue;
   readonly realTime?: boolean;
+  /**
+   * The system clock and timers under vitest's fake timers, which the test installs (Date and
+   * setTimeout only: the store commits on real turns of the event loop); advance() moves them.
+   */
+  readonly fakeTimers?: boolean;
+  /** The first submits reach the exchange this many ms late, one entry per submit: a slow link. */
+  readonly heldSubmits?: readonly number[];
   readonly muteDroppedOrders?: boolean;
+}
+
+/** The venue behind a link that holds the first submits (`delays`, one each) before they reach it. */
+function holdingSubmits(venue: Venue, schedule: Schedule, delays: readonly number[]): Venue {
+  const left = [...delays];
+  return {
+    name: venue.name, start: () => venue.start(), close: () => venue.close(), healthy: () => venue.healthy(),
+    onExecutionReport: (listener) => venue.onExecutionReport(listener), onStreamRestored: (listener) => venue.onStreamRestored!(listener),
+    cancel: (id) => venue.cancel(id), lookup: (id) => venue.lookup(id), openOrders: () => venue.openOrders!(),
+    fillsSince: (cursor, limit) => venue.fillsSince!(cursor, limit),
+    submit: (request) => {
+      const delay = left.shift();
+      if (delay === undefined) return venue.submit(request);
+      return new Promise((resolve, reject) => schedule(() => void venue.submit(request).then(resolve, reject), delay));
+    },
+  };
 }
 
 export async function executionKit(options: KitOptions = {}): Promise<ExecutionKit> {
   const time = new ManualTime('2026-11-21T12:00:00.000Z');
-  const clock = options.realTime ? { now: () => new Date() } : time;
-  const schedule = options.realTime ? undefined : time.schedule;
+  const system = options.realTime === true || options.fakeTimers === true;
+  const clock = system ? { now: () => new Date() } : time;
+  const schedule = system ? undefined : time.schedule;
   const store = await openStore({ dataDir: '.', sqliteFile: ':memory:' });
   await store.migrate();
   const anomalies: string[] = [];
@@ -69,7 +96,8 @@ export async function executionKit(options: KitOptions = {}): Promise<ExecutionK
     hangMs: options.realTime ? 2_000 : 60_000, muteDroppedOrders: options.muteDroppedOrders ?? false, ...(schedule ? { schedule } : {}),
   });
   await venue.start();
-  const reached = options.wrapVenue ? options.wrapVenue(venue) : venue;
+  const wrapped = options.wrapVenue ? options.wrapVenue(venue) : venue;
+  const reached = options.heldSubmits ? holdingSubmits(wrapped, schedule ?? systemSchedule, options.heldSubmits) : wrapped;
   const ctx: OrderContext = {
     store,
     committer: new GroupCommitter(store, new MemoryBus(), telemetry, silentLogger),
@@ -115,6 +143,15 @@ export async function executionKit(options: KitOptions = {}): Promise<ExecutionK
       return result.value;
     },
     async advance(ms) {
+      if (options.fakeTimers) {
+        // A millisecond at a time: what a timer sets off commits on real turns before the next fires.
+        await settled();
+        for (let step = 0; step < ms; step += 1) {
+          vi.advanceTimersByTime(1);
+          await settled();
+        }
+        return;
+      }
       const until = time.now().getTime() + ms;
       await settled();
       for (let next = time.nextDue(); next && next.getTime() <= until; next = time.nextDue()) {

@@ -2,9 +2,10 @@
  * The executor on a hand-moved clock: what each submit outcome leads to, when retries happen,
  * that every retry is preceded by a lookup with the same client order id, that an order in
  * doubt stays visible until a lookup settles it, and that leases keep two executors (or a dead
- * one and its successor) from sending one order twice.
+ * one and its successor) from sending one order twice, also while a send outlives the guard's
+ * timeout (that test runs on vitest's fake timers: the guard times out on a plain timer).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { asSymbol } from '../../domain/ids.ts';
 import { cancelOrder } from '../cancelOrder.ts';
 import type { Order } from '../../domain/order/order.ts';
@@ -17,6 +18,7 @@ import { executionKit, type ExecutionKit } from './executionTestKit.ts';
 let kit: ExecutionKit;
 afterEach(async () => {
   await kit.close();
+  vi.useRealTimers();
 });
 
 /** The venue's journal for one order, as "op:result@ms since the start". */
@@ -172,6 +174,27 @@ describe('executor: leases', () => {
     expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
     await kit.advance(10_000);
     expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
+  });
+
+  it('given a submit still on its way after the guard timed out, then no other instance can claim the order until that request is over, past its lease', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-21T12:00:00.000Z'), toFake: ['Date', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    // Guard timeout 5 s, backoff 1.1 s, lease 3 s: all shorter than the 8 s the submit takes.
+    kit = await executionKit({ fakeTimers: true, heldSubmits: [8_000], executor: { leaseMs: 3_000 } });
+    const other = kit.dispatcherFor('instance-b', { leaseMs: 3_000 });
+    await other.start();
+    const order = await kit.submit();
+
+    await kit.advance(7_900);
+    expect(await journalOf(order.id)).toEqual([]);
+    const intent = await kit.store.execution.findDispatchIntent(order.id);
+    expect(intent).toMatchObject({ attempts: 1, inDoubt: true, leaseOwner: 'instance-a' });
+    expect(intent!.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(await kit.store.execution.claimDispatchIntents({ owner: 'instance-b', now: new Date(), leaseMs: 3_000, limit: 10 })).toEqual([]);
+
+    await kit.advance(5_000);
+    expect(await journalOf(order.id)).toEqual(['submit:accepted@8000']);
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
     expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
   });

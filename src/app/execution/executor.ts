@@ -21,7 +21,11 @@ export interface ExecutorOptions {
   /** This instance's name on its leases. A stable name lets a restarted instance resume its own work at once. */
   readonly owner: string;
   readonly policy: RetryPolicy;
-  /** How long a claim holds an intent; renewed just before each send. Longer than a venue call. */
+  /**
+   * How long a claim holds an intent. Renewed before each send (to outlast the guard's wait for
+   * the answer) and, while a submit the guard stopped waiting for is still on its way, until it
+   * settles (attempt.ts holdWhileSending), so no other instance claims an order mid-request.
+   */
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly maxInFlight: number;

@@ -1,10 +1,17 @@
 /**
  * Everything between the gateway and one venue: the rate governor (cancels first, 429 and
  * Retry-After honoured), a circuit breaker (cockatiel; consecutive unknown outcomes and failed
- * lookups open it, a rejection is the venue working) and a timeout on every call.
+ * lookups open it, a rejection is the venue working), a timeout on every call, and the book of
+ * submits still on their way.
  * Invariants:
  * - An answer that does not arrive in time is `unknown`, never a failure: the venue may have
  *   acted on the request.
+ * - A send is over only when its request is over. The timeout ends the caller's wait, not the
+ *   adapter's request (the port takes no abort signal; adapters keep theirs up to their own
+ *   deadline), so a submit is on its way until the adapter's call settles. Until then a lookup
+ *   of that order waits for it (the venue's "absent" would only mean "not yet"), at most until
+ *   sendCapMs after it left, after which it fails, never `absent`. The executor asks whether a
+ *   submit is on its way (sendInFlight, sendSettled) and sends nothing again meanwhile.
  * - `not_sent` is reported only when the venue was never called (breaker open, the caller's
  *   last check refused), so an attempt that was not sent is not counted as one.
  * - A throttled answer pauses the whole venue and does not count against the breaker.
@@ -21,13 +28,25 @@ import {
 import { RateGovernor, type GovernorOptions, type RequestPriority } from './governor.ts';
 
 export interface GuardOptions {
+  /**
+   * How long a caller waits for an answer before it is told `unknown` and the breaker counts a
+   * failure. The request itself goes on to the adapter's own deadline, bounded by sendCapMs.
+   */
   readonly timeoutMs: number;
   /** Consecutive failures that open the breaker. */
   readonly breakerFailures: number;
   /** How long the breaker stays open before it lets one request through to test the venue. */
   readonly halfOpenAfterMs: number;
   readonly rate: GovernorOptions;
+  /**
+   * The longest a submit counts as on its way, from when it left: a hard cap for an adapter whose
+   * own deadline never fires, so one hung call cannot hold its order forever. Default SEND_CAP_MS.
+   */
+  readonly sendCapMs?: number;
 }
+
+/** Well past every adapter's own request deadline (10 s by default, requestTimeoutMs). */
+export const SEND_CAP_MS = 60_000;
 
 export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
   timeoutMs: 5_000, breakerFailures: 5, halfOpenAfterMs: 10_000, rate: { ratePerSecond: 200, burst: 50 },
@@ -37,6 +56,18 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
 export type GuardedSubmit =
   | SubmitOutcome
   | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit'; readonly reason: string; readonly retryAfterMs: number | null };
+
+/**
+ * Where an order's last submit stands: `settled` (answered, failed or past the adapter's own
+ * deadline; or never sent), `in_flight`, or `overdue`: still unsettled sendCapMs after it left.
+ */
+export type SendState = 'settled' | 'in_flight' | 'overdue';
+
+interface SendOnItsWay {
+  /** Resolves, never rejects, once the adapter's call settles. */
+  readonly settled: Promise<void>;
+  readonly overdueAt: number;
+}
 
 export type GuardedLookup =
   | { readonly kind: 'found'; readonly view: VenueOrderView }
@@ -66,6 +97,10 @@ export class VenueGuard {
   readonly governor: RateGovernor;
   readonly venue: Venue & Partial<FillSimulator>;
   readonly #breaker: CircuitBreakerPolicy;
+  readonly #clock: Clock;
+  readonly #schedule: Schedule;
+  /** By client order id: submits whose adapter call has not settled, whether or not anyone still waits for them. */
+  readonly #sends = new Map<string, SendOnItsWay>();
 
   constructor(
     readonly raw: Venue & Partial<FillSimulator>,
@@ -73,6 +108,8 @@ export class VenueGuard {
     clock: Clock,
     schedule: Schedule,
   ) {
+    this.#clock = clock;
+    this.#schedule = schedule;
     this.governor = new RateGovernor(options.rate, clock, schedule);
     this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof TaskCancelledError), {
       halfOpenAfter: options.halfOpenAfterMs,
@@ -102,7 +139,7 @@ export class VenueGuard {
           throw new Withheld(`not sent: ${error instanceof Error ? error.message : String(error)}`);
         });
         if (!go) throw new Withheld('not sent: withheld before sending (the dispatch lease was lost, or the order changed)');
-        const outcome = await this.#timed(() => this.raw.submit(request));
+        const outcome = await this.#timed(() => this.#tracked(request.clientOrderId, () => this.raw.submit(request)));
         if (outcome.outcome !== 'unknown') return outcome;
         const retryAfterMs = retryAfterOf(outcome);
         if (retryAfterMs !== null) {
@@ -121,6 +158,9 @@ export class VenueGuard {
   }
 
   async lookup(clientOrderId: string): Promise<GuardedLookup> {
+    if (this.sendInFlight(clientOrderId) && (await this.sendSettled(clientOrderId)) !== 'settled') {
+      return { kind: 'failed', reason: this.#stillOnItsWay(clientOrderId), retryAfterMs: null };
+    }
     return this.#call('lookup', () => this.raw.lookup(clientOrderId)).then(
       (view): GuardedLookup => (view ? { kind: 'found', view } : { kind: 'absent' }),
       (error: unknown): GuardedLookup => ({
@@ -147,6 +187,51 @@ export class VenueGuard {
     }
   }
 
+  /** Whether a submit of this order has left and its adapter call has not settled. */
+  sendInFlight(clientOrderId: string): boolean {
+    return this.#sends.has(clientOrderId);
+  }
+
+  /**
+   * Waits at most `withinMs` (and never past the cap) for this order's submit on its way to
+   * settle, and says where it stands then; `settled` at once when none is on its way.
+   */
+  async sendSettled(clientOrderId: string, withinMs = Number.POSITIVE_INFINITY): Promise<SendState> {
+    const send = this.#sends.get(clientOrderId);
+    if (!send) return 'settled';
+    const leftMs = send.overdueAt - this.#clock.now().getTime();
+    if (leftMs > 0) {
+      let cancel = () => {};
+      const waited = new Promise<void>((resolve) => {
+        cancel = this.#schedule(resolve, Math.min(withinMs, leftMs));
+      });
+      await Promise.race([send.settled, waited]);
+      cancel();
+    }
+    const still = this.#sends.get(clientOrderId);
+    if (!still) return 'settled';
+    return still.overdueAt <= this.#clock.now().getTime() ? 'overdue' : 'in_flight';
+  }
+
+  /** The adapter's submit, on the book until it settles, however long its caller waits for it. */
+  #tracked(clientOrderId: string, work: () => Promise<SubmitOutcome>): Promise<SubmitOutcome> {
+    const call = Promise.resolve().then(work);
+    // Off the book in the call's first reaction, so whoever sees its outcome sees it settled.
+    const forget = () => {
+      if (this.#sends.get(clientOrderId) === send) this.#sends.delete(clientOrderId);
+    };
+    const send: SendOnItsWay = {
+      settled: call.then(forget, forget),
+      overdueAt: this.#clock.now().getTime() + (this.options.sendCapMs ?? SEND_CAP_MS),
+    };
+    this.#sends.set(clientOrderId, send);
+    return call;
+  }
+
+  #stillOnItsWay(clientOrderId: string): string {
+    return `the last submit of ${clientOrderId} to ${this.name} has not settled within ${this.options.sendCapMs ?? SEND_CAP_MS} ms; it may still reach the venue`;
+  }
+
   /** Governor, breaker and timeout around a call whose failure is a thrown error. */
   async #call<T>(priority: RequestPriority, work: () => Promise<T>): Promise<T> {
     await this.governor.acquire(priority);
@@ -165,19 +250,20 @@ export class VenueGuard {
   }
 
   /**
-   * The call, or TaskCancelledError after timeoutMs. A plain timer: the venue's call takes no
-   * abort signal, and cockatiel's timeout policy made (and aborted) one per call.
+   * The call, or TaskCancelledError after timeoutMs. A timer of the Schedule port rather than
+   * cockatiel's timeout policy, which made (and aborted) a signal per call that the venue's call
+   * does not take; the call goes on after it (see #tracked).
    */
   #timed<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TaskCancelledError(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      const cancel = this.#schedule(() => reject(new TaskCancelledError(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       Promise.resolve().then(work).then(
         (value) => {
-          clearTimeout(timer);
+          cancel();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          cancel();
           reject(error);
         },
       );

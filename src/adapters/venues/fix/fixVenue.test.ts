@@ -184,14 +184,38 @@ describe('fix venue', () => {
     await expect(silent).rejects.toThrow(/no answer/);
   });
 
-  it('given the session is not logged on, then a submit is rejected without sending and a lookup throws rather than say null', async () => {
+  it('given the session is not logged on, then a submit is not sent and is retryable, never rejected; a lookup of a sent order throws rather than say null', async () => {
     acceptor.script = (message, reply) => reply('8', executionReport(message, '0', '0'));
     await venue.submit(limitOrder('order-10'));
     await venue.close();
     expect(venue.healthy()).toBe(false);
-    expect(await venue.submit(limitOrder('order-11'))).toEqual({ outcome: 'rejected', reason: 'venue fix is not connected' });
+    expect(await venue.submit(limitOrder('order-11'))).toEqual({ outcome: 'unknown', reason: 'not sent: venue fix is not connected', retryAfterMs: 1_000 });
     await expect(venue.lookup('order-10')).rejects.toThrow('venue fix is not connected');
+    // Never sent by this session: the lookup before the retry finds nothing, so it is sent again.
+    expect(await venue.lookup('order-11')).toBeNull();
+    expect(reports.filter((report) => report.clientOrderId === 'order-11')).toEqual([]);
     expect(acceptor.received.filter((m) => m.msgType === 'D').map((m) => m.get(11))).toEqual(['order-10']);
+  });
+
+  it('given the daily session reset under way, when an order is submitted, then it is not sent and not rejected; once logged on again, it is sent', async () => {
+    await venue.close();
+    venue = new FixVenue({
+      host: '127.0.0.1', port: acceptor.port, senderCompId: 'GATEWAY', targetCompId: 'VENUE', store: new MemorySessionStore(),
+      timers: time, requestTimeoutMs: 1_000, newRequestId: () => `request-${++requestIds}`, sessionReset: { time: '14:31', timeZone: 'UTC' },
+    });
+    venue.onExecutionReport((report) => reports.push(report));
+    acceptor.script = (message, reply) => {
+      if (message.msgType === 'D') reply('8', executionReport(message, '0', '0'));
+    };
+    await venue.start();
+    time.advance(60_000);
+    expect(venue.healthy()).toBe(false);
+    expect(await venue.submit(limitOrder('order-14'))).toMatchObject({ outcome: 'unknown', retryAfterMs: 1_000 });
+
+    await eventually(() => expect(venue.healthy()).toBe(true));
+    expect(await venue.lookup('order-14')).toBeNull();
+    expect(await venue.submit(limitOrder('order-14'))).toEqual({ outcome: 'accepted', venueOrderId: 'V-1' });
+    expect(reports.filter((report) => report.clientOrderId === 'order-14').map((report) => report.kind)).toEqual(['ack']);
   });
 
   it('given a daily session reset time, when it comes, then the session logs out, logs on again numbered from 1, and says its stream is back', async () => {

@@ -2,12 +2,14 @@
  * The `fix` venue: the Venue port over a FIX 4.4 initiator session. submit sends a
  * NewOrderSingle, cancel an OrderCancelRequest, lookup an OrderStatusRequest; execution
  * reports, cancel rejects and rejects of our requests become the port's reports.
- * Invariants: a submit is `rejected` only on the venue's word or when nothing was sent (not
- * logged on); no answer in time or a lost connection is `unknown`, and the answer, when it
- * comes after a reconnect (resent by the counterparty on our ResendRequest), still reaches the
- * report stream; lookup returns null only when the venue says it has no such order or this
- * session never sent it, and throws when it cannot tell; each fill reaches the stream once per
- * process (the gateway dedupes across restarts by venue fill id).
+ * Invariants: a submit is `rejected` only on the venue's word. One that could not be sent (not
+ * logged on: a reconnect, the daily reset) is `unknown`, "not sent", with a Retry-After: the
+ * gateway sends it again after its lookup, which is null for an order this session never sent.
+ * No answer in time or a lost connection is `unknown`, and the answer, when it comes after a
+ * reconnect (resent by the counterparty on our ResendRequest), still reaches the report stream;
+ * lookup returns null only when the venue says it has no such order or this session never sent
+ * it, and throws when it cannot tell; each fill reaches the stream once per process (the
+ * gateway dedupes across restarts by venue fill id).
  * Sessions: with `resetSeqNumOnLogon` every logon starts both sequence numbers over; with
  * `sessionReset` the session is ended at that local time each day and a new one logs on with
  * numbers from 1 (also at start when a reset time passed while the gateway was down). Every
@@ -57,6 +59,12 @@ export interface FixVenueOptions {
   /** Username (553) and Password (554) on the Logon, when the venue wants them. */
   readonly logon?: { readonly username: Secret | null; readonly password: Secret | null };
 }
+
+/**
+ * How long a submit refused for want of a session asks the gateway to wait (the guard holds every
+ * request to this venue that long): a reconnect or the daily reset takes a dial and a Logon.
+ */
+const NOT_LOGGED_ON_RETRY_AFTER_MS = 1_000;
 
 type LookupAnswer = { readonly kind: 'status'; readonly execution: FixExecution } | { readonly kind: 'refused'; readonly message: FixMessage };
 
@@ -189,7 +197,7 @@ export class FixVenue implements Venue {
     const noAnswer: SubmitOutcome = { outcome: 'unknown', reason: 'no answer from the venue in time' };
     const body = newOrderSingle(order, this.#timers.now());
     return this.#request(this.#submits, clientOrderId, clientOrderId, noAnswer, MsgType.NewOrderSingle, body)
-      ?? { outcome: 'rejected', reason: this.#notConnected() };
+      ?? { outcome: 'unknown', reason: `not sent: ${this.#notConnected()}`, retryAfterMs: NOT_LOGGED_ON_RETRY_AFTER_MS };
   }
 
   async cancel(clientOrderId: string): Promise<CancelOutcome> {
