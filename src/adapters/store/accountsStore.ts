@@ -3,19 +3,19 @@
  * positions and open quantities, instruments and risk settings; and the control writes.
  * Invariant: every control write (a setting, an instrument, cash) commits in one transaction
  * with its row in the hash-chained audit trail (order_events, `order_id` naming the subject,
- * payload with actor, old and new values) and its stream events, with the audit head locked
- * FOR UPDATE first on PostgreSQL exactly as an order commit does, so the chain stays linear.
+ * payload with actor, old and new values) and its stream events. It runs as a control
+ * transaction (controlTransaction.ts): the audit head is locked before the row it changes, as an
+ * order commit locks it before the accounts it touches, so the chain stays linear and neither
+ * ever waits for the other in a cycle.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { decimalText, fromText, type Dec } from '../../domain/money.ts';
-import type { AccountRecord, AccountStore, ControlMeta, ControlStream, Instrument, OpenQuantity } from '../../ports/accounts.ts';
-import type { OutboxEvent } from '../../ports/bus.ts';
-import { appendAudit, appendStream, readAuditHead } from './commitBatch.ts';
+import type { AccountRecord, AccountStore, Instrument, OpenQuantity } from '../../ports/accounts.ts';
+import { controlTransaction } from './controlTransaction.ts';
 import type { StoreSchema } from './schema.ts';
-import { withStatements, type Dialect } from './statements.ts';
+import type { Dialect } from './statements.ts';
 
 type Db = Kysely<StoreSchema>;
-type Tx = Transaction<StoreSchema>;
 
 const text = (value: unknown) => String(value);
 
@@ -38,20 +38,6 @@ function sumOpen(rows: Array<{ symbol: string; side: 'buy' | 'sell'; remaining_q
 
 export function instrumentJson(i: Instrument): Record<string, unknown> {
   return { symbol: i.symbol, lot_size: decimalText(i.lotSize), tick_size: decimalText(i.tickSize), reference_price: decimalText(i.referencePrice), tradable: i.tradable };
-}
-
-async function recordControl(
-  db: Tx, dialect: Dialect, subject: string, traderId: string, kind: string, payload: Record<string, unknown>, meta: ControlMeta,
-  stream: ControlStream | null,
-): Promise<OutboxEvent[]> {
-  return withStatements(db, dialect, async (st) => {
-    appendAudit(st, await readAuditHead(st, dialect === 'postgres'), [{
-      id: meta.auditId, orderId: subject, traderId, kind,
-      payload: JSON.stringify({ actor: meta.actor, reason: meta.reason, ...payload }), at: meta.at,
-    }]);
-    if (!stream || stream.traderIds.length === 0) return [];
-    return appendStream(st, stream.traderIds.map((t) => ({ id: stream.newId(), traderId: t, body: { ...stream.body, trader_id: t }, at: meta.at })));
-  });
 }
 
 export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () => Promise<T>) => Promise<T>): AccountStore {
@@ -90,7 +76,7 @@ export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () =
       }))).onConflict((c) => c.column('symbol').doNothing()).execute());
     }),
 
-    putInstrument: (instrument, meta) => run(() => db.transaction().execute(async (trx) => {
+    putInstrument: (instrument, meta) => run(() => controlTransaction(db, dialect, async (trx, audit) => {
       const row = await trx.selectFrom('instruments').selectAll().where('symbol', '=', instrument.symbol).$if(lock, (q) => q.forUpdate()).executeTakeFirst();
       const before = row ? instrumentFromRow(row) : null;
       const values = {
@@ -99,12 +85,14 @@ export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () =
       };
       await trx.insertInto('instruments').values({ symbol: instrument.symbol, ...values })
         .onConflict((c) => c.column('symbol').doUpdateSet(values)).execute();
-      const events = await recordControl(trx, dialect, `instrument:${instrument.symbol}`, '_firm', 'instrument_changed',
-        { old: before ? instrumentJson(before) : null, new: instrumentJson(instrument) }, meta, null);
+      const events = await audit.record({
+        subject: `instrument:${instrument.symbol}`, traderId: '_firm', kind: 'instrument_changed',
+        payload: { old: before ? instrumentJson(before) : null, new: instrumentJson(instrument) },
+      }, meta);
       return { before, events };
     })),
 
-    writeSetting: (write, meta, stream) => run(() => db.transaction().execute(async (trx) => {
+    writeSetting: (write, meta, stream) => run(() => controlTransaction(db, dialect, async (trx, audit) => {
       const row = await trx.selectFrom('risk_settings').select('value').where('key', '=', write.key).$if(lock, (q) => q.forUpdate()).executeTakeFirst();
       type T = ReturnType<typeof write.update>;
       const before = row ? (JSON.parse(row.value) as T) : null;
@@ -112,11 +100,12 @@ export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () =
       const values = { value: JSON.stringify(after), updated_at: meta.at.toISOString(), updated_by: meta.actor };
       await trx.insertInto('risk_settings').values({ key: write.key, ...values }).onConflict((c) => c.column('key').doUpdateSet(values)).execute();
       const [kind, scope] = write.key.split(':') as [string, string];
-      const events = await recordControl(trx, dialect, `risk_${kind}:${scope}`, scope, `risk_${kind}_changed`, { old: before, new: after }, meta, stream);
+      const events = await audit.record(
+        { subject: `risk_${kind}:${scope}`, traderId: scope, kind: `risk_${kind}_changed`, payload: { old: before, new: after } }, meta, stream);
       return { before, after, events };
     })),
 
-    creditCash: (traderId, amount, openingCash, meta) => run(() => db.transaction().execute(async (trx): Promise<AccountRecord> => {
+    creditCash: (traderId, amount, openingCash, meta) => run(() => controlTransaction(db, dialect, async (trx, audit): Promise<AccountRecord> => {
       const at = meta.at.toISOString();
       await trx.insertInto('accounts').values({ trader_id: traderId, cash: decimalText(openingCash), reserved: '0', created_at: at, updated_at: at })
         .onConflict((c) => c.column('trader_id').doNothing()).execute();
@@ -124,8 +113,10 @@ export function createAccountStore(db: Db, dialect: Dialect, run: <T>(work: () =
       const before: Dec = fromText(text(row.cash));
       const after = before.plus(amount);
       await trx.updateTable('accounts').set({ cash: decimalText(after), updated_at: at }).where('trader_id', '=', traderId).execute();
-      await recordControl(trx, dialect, `cash:${traderId}`, traderId, 'cash_adjusted',
-        { amount: decimalText(amount), old: decimalText(before), new: decimalText(after) }, meta, null);
+      await audit.record({
+        subject: `cash:${traderId}`, traderId, kind: 'cash_adjusted',
+        payload: { amount: decimalText(amount), old: decimalText(before), new: decimalText(after) },
+      }, meta);
       return { traderId, cash: after, reserved: fromText(text(row.reserved)) };
     })),
   };

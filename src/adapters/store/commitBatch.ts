@@ -3,7 +3,9 @@
  * caller opened, with the same SQL on both dialects. It keeps these invariants:
  * - The audit head is read first and, on PostgreSQL, locked FOR UPDATE (SQLite holds the write
  *   lock from BEGIN IMMEDIATE). Every commit is therefore serialised on it, which is what makes
- *   audit seqs gap-free and the chain linear; a rolled-back batch consumes no seq.
+ *   audit seqs gap-free and the chain linear; a rolled-back batch consumes no seq. First, before
+ *   any row: control writes take it first too (controlTransaction.ts), so all writers of the
+ *   trail lock in one order and cannot deadlock with each other.
  * - Changes apply in array order: runs of new orders become one multi-row INSERT, and an update
  *   (WHERE id AND version = expectedVersion) is never reordered before an earlier insert, so a
  *   batch may insert an order and then update it.
@@ -80,12 +82,14 @@ function writeOrders(st: Statements, changes: readonly OrderChange[]): void {
   flush();
 }
 
-/** Chains the entries on from `head`, and sends their rows and the head's move. */
-export function appendAudit(st: Statements, head: ChainHead, entries: Parameters<typeof chainAuditEntries>[1]): void {
+/** Chains the entries on from `head`, and sends their rows and the head's move; answers the new head. */
+export function appendAudit(st: Statements, head: ChainHead, entries: Parameters<typeof chainAuditEntries>[1]): ChainHead {
   const audit = chainAuditEntries(head, entries);
   insertRows(st, 'order_events', audit.map(auditToRow));
   const last = audit.at(-1);
-  if (last) st.send(shaped(st.dialect, 'audit head', () => 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'), [last.seq, last.hash]);
+  if (!last) return head;
+  st.send(shaped(st.dialect, 'audit head', () => 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1'), [last.seq, last.hash]);
+  return { seq: last.seq, hash: last.hash };
 }
 
 /** Appends stream events for the drafts, with their seqs; the caller settles `st`. */

@@ -2,14 +2,16 @@
  * Statements over a pg connection in pipeline mode, as the PostgreSQL commit uses them
  * (statements.ts): statements go out without waiting for answers, and yet a failure fails
  * every statement after it and settle, the failure reported is the first one, and nothing is
- * sent once a failure is known.
+ * sent once a failure is known; and a COMMIT of a transaction that failed is answered ROLLBACK,
+ * which sendCommit takes as the failure it is.
  */
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchemaName, POSTGRES_URL, storesToTest } from '../../../../test/support/postgres.ts';
-import type { OrderStore } from '../../../ports/store.ts';
+import { StoreUnavailable, type OrderStore } from '../../../ports/store.ts';
 import { newTraderId, pendingOrder, submission } from '../contract/fixtures.ts';
 import { compileOnly, statementsOver, type Statements } from '../statements.ts';
+import { sendCommit } from './commitOutcome.ts';
 import { openPostgresStore } from './postgresStore.ts';
 
 const usable = (await storesToTest('pipelinedStatements.int')).includes('postgres');
@@ -103,6 +105,27 @@ describe.skipIf(!usable)('Statements pipelined on PostgreSQL', () => {
     await client.query('COMMIT');
     expect(await stored()).toEqual([1, 2]);
     expect((await reader.query('SELECT note FROM items WHERE id = 1')).rows[0].note).toBe('x');
+  });
+
+  it('given a transaction that failed, when COMMIT is sent, then PostgreSQL answers ROLLBACK and sendCommit fails saying nothing was recorded', async () => {
+    // Given a transaction whose write failed (the failure seen, then ignored)
+    await reader.query('INSERT INTO items (id) VALUES (1)');
+    await client.query('BEGIN');
+    await client.query('INSERT INTO items (id) VALUES (2)');
+    await expect(client.query('INSERT INTO items (id) VALUES (1)')).rejects.toMatchObject({ code: '23505' });
+
+    // When it is committed, then that is a failure, not a success, and the write before it is gone
+    const failure = await sendCommit(client).then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreUnavailable);
+    expect((failure as Error).message).toMatch(/answered COMMIT with ROLLBACK.*NOT recorded/);
+    expect(await stored()).toEqual([1]);
+  });
+
+  it('given a transaction that did not fail, when sendCommit sends COMMIT, then it resolves and the writes are kept', async () => {
+    await client.query('BEGIN');
+    await client.query('INSERT INTO items (id) VALUES (1)');
+    await sendCommit(client);
+    expect(await stored()).toEqual([1]);
   });
 
   it('given a failure already seen, then statements issued after it are not sent at all', async () => {

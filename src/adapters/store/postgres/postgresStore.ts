@@ -10,6 +10,10 @@
  *   transaction takes three round trips rather than one per statement (statements.ts).
  *   COMMIT goes only once every statement has answered, so a commit that failed by a deadline
  *   left nothing committed, unless its COMMIT's own answer was the one lost.
+ * - Control writes lock the audit head before their rows too (controlTransaction.ts): one lock
+ *   order for every writer of the audit trail. A commit the server aborts all the same (40P01
+ *   deadlock, 40001 serialisation) rolled back, and runs again (commitOutcome.ts); past its
+ *   retries it fails as StoreUnavailable saying it was not recorded.
  * - NUMERIC comes back as pg's exact string; int8 (seqs, counts) as a JS number, refusing any
  *   value past 2^53 rather than rounding it.
  * - Every query of the store has a deadline (QUERY_DEADLINE_MS): a cut or hung link would hold it,
@@ -29,6 +33,7 @@ import { createKyselyStore } from '../kyselyStore.ts';
 import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
 import { statementsOver } from '../statements.ts';
+import { retryCommit, sendCommit, stalePrepared } from './commitOutcome.ts';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -98,15 +103,6 @@ function prepared(sql: string, parameters: readonly unknown[]): string | undefin
   }
   return name;
 }
-
-/**
- * A prepared statement the server no longer takes as it was prepared: a migration changed a
- * table it reads (result columns), or the session lost it. The connection is replaced.
- */
-const stalePrepared = (error: unknown): boolean => {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === '26000' || (code === '0A000' && typeof message === 'string' && message.includes('cached plan'));
-};
 
 /** A query that missed its deadline; its code makes it classify as unavailable. */
 class QueryDeadlineMissed extends Error {
@@ -269,8 +265,10 @@ function openPool(options: PostgresStoreOptions, max: number, pipeline: boolean)
  * commit() on a pipelined connection: BEGIN, the batch (commitBatch, its statements pipelined),
  * then COMMIT once every statement has answered and passed its check, and never before: a
  * COMMIT already on the wire would commit a batch whose late answer made it count as failed.
- * Anything failing rolls the whole batch back. A connection whose prepared statements went
- * stale is replaced and the batch, which did not commit, runs again on another.
+ * Anything failing rolls the whole batch back, and a COMMIT answered ROLLBACK is a failure.
+ * A batch that is known not to have committed (prepared statements gone stale: the connection
+ * is replaced; a deadlock or serialisation failure) runs again, a bounded number of times
+ * (commitOutcome.ts).
  */
 function pipelinedCommit(pool: PostgresPool, db: Kysely<StoreSchema>): OrderStore['commit'] {
   const once = async (changes: Parameters<OrderStore['commit']>[0]) => {
@@ -284,7 +282,7 @@ function pipelinedCommit(pool: PostgresPool, db: Kysely<StoreSchema>): OrderStor
       st.send('BEGIN', []);
       const events = await commitBatch(st, changes);
       await st.settle();
-      await client.query('COMMIT', []);
+      await sendCommit(client);
       return events;
     } catch (error) {
       await st.abandon(error);
@@ -295,16 +293,7 @@ function pipelinedCommit(pool: PostgresPool, db: Kysely<StoreSchema>): OrderStor
       client.release(failure);
     }
   };
-  return async (changes) => {
-    // Each try that finds its connection stale replaces it; there are COMMIT_CONNECTIONS of them.
-    for (let tries = 1; ; tries += 1) {
-      try {
-        return await once(changes);
-      } catch (error) {
-        if (!stalePrepared(error) || tries > COMMIT_CONNECTIONS) throw error;
-      }
-    }
-  };
+  return (changes) => retryCommit(() => once(changes), COMMIT_CONNECTIONS);
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<OrderStore> {
