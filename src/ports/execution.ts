@@ -129,7 +129,10 @@ export interface RecordedFill {
 export interface ExecutionStore {
   /** Leases up to `limit` due intents whose lease is free or expired, oldest due first. */
   claimDispatchIntents(claim: DispatchClaim): Promise<DispatchIntent[]>;
-  /** Frees every lease this owner holds: a restarted instance with a stable id resumes its own work at once. */
+  /**
+   * Frees every lease this owner holds, under its own name or one of its claims (`owner/…`): a
+   * restarted instance with a stable id resumes its own work at once.
+   */
   releaseDispatchLeases(owner: string): Promise<number>;
   findDispatchIntent(orderId: string): Promise<DispatchIntent | null>;
   listDispatchIntents(filter: { readonly inDoubt?: boolean; readonly venue?: string; readonly limit: number }): Promise<DispatchIntent[]>;

@@ -50,7 +50,7 @@ export async function runPausedInstance(options: PauseOptions): Promise<PauseFig
     load.start(`r5-${options.seed}`);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     a.pause();
-    const leased = (await store.execution.listDispatchIntents({ limit: 100_000 })).filter((i) => i.leaseOwner === 'instance-a').map((i) => i.orderId);
+    const leased = (await store.execution.listDispatchIntents({ limit: 100_000 })).filter((i) => i.leaseOwner?.startsWith('instance-a/') ?? false).map((i) => i.orderId);
     await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     const stillOpen = new Set((await store.execution.listDispatchIntents({ limit: 100_000 })).map((i) => i.orderId));
     const takenOver = leased.filter((id) => !stillOpen.has(id)).length;

@@ -4,11 +4,12 @@
  * - A claim runs in its own write transaction: on PostgreSQL the due rows are selected FOR
  *   UPDATE SKIP LOCKED, so concurrent instances lease disjoint intents; on SQLite BEGIN
  *   IMMEDIATE holds the write lock for the whole claim.
- * - `update` and `complete` are fenced on the lease owner: zero rows touched means the lease was
+ * - `update` and `complete` are fenced on the lease owner, which names the claim, not just the
+ *   instance (the executor's leaseToken): zero rows touched means the lease was
  *   taken over (or the intent completed by its new owner), and the change fails as a
  *   StoreConflict('dispatch_lease') so nothing the stale writer decided is committed.
  */
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { decimalText } from '../../domain/money.ts';
 import type {
   DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, RoutingRule, VenueConfig,
@@ -179,8 +180,14 @@ export function createExecutionStore(db: Db, lockRows: boolean, run: Run): Execu
   return {
     claimDispatchIntents: (request) => run(() => claim(db, request, lockRows)),
     releaseDispatchLeases: (owner) => write(async (trx) => {
+      // The owner's own name, or one of its claims (owner/claim id); compared as a prefix by
+      // substr, since LIKE would read an _ in the name as a wildcard.
+      const claims = `${owner}/`;
       const result = await trx.updateTable('dispatch_intents').set({ lease_owner: null, lease_expires_at: null })
-        .where('lease_owner', '=', owner).executeTakeFirst();
+        .where((eb) => eb.or([
+          eb('lease_owner', '=', owner),
+          eb(sql<string>`substr(lease_owner, 1, ${sql.lit(claims.length)})`, '=', claims),
+        ])).executeTakeFirst();
       return Number(result.numUpdatedRows);
     }),
     findDispatchIntent: (orderId) => run(async () => {

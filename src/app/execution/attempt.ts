@@ -38,6 +38,7 @@ export interface AttemptDeps {
   readonly reports: ExecutionReportProcessor;
   readonly guard: (venue: string) => VenueGuard | undefined;
   readonly policy: RetryPolicy;
+  /** The lease the task holds (leaseToken: the instance and its claim); writes are fenced on it. */
   readonly owner: string;
   readonly leaseMs: number;
   readonly random: () => number;
@@ -48,7 +49,11 @@ const NEVER_REACHED = 'cancelled before it reached the venue';
 /** Pending, or cancel-requested before any ack: the submit's outcome is still to be learned. */
 const awaitsVenue = (order: Order) => order.status === 'pending' || (order.status === 'pending_cancel' && order.venueOrderId === null);
 
-export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise<Date | null> {
+/** The task's deps with the lease it holds: every write of the task is fenced on that claim. */
+const holding = (d: AttemptDeps, intent: DispatchIntent): AttemptDeps => (intent.leaseOwner ? { ...d, owner: intent.leaseOwner } : d);
+
+export async function runIntent(deps: AttemptDeps, intent: DispatchIntent): Promise<Date | null> {
+  const d = holding(deps, intent);
   const { ctx } = d;
   const order = await ctx.store.findOrder(intent.orderId);
   if (!order) {
@@ -84,7 +89,8 @@ export async function runIntent(d: AttemptDeps, intent: DispatchIntent): Promise
  * The first send of an order whose intent was claimed, and its attempt recorded as started, in
  * the order's own commit (intents.ts claimedOnCommit): nothing to read or write before sending.
  */
-export async function runClaimedOnCommit(d: AttemptDeps, intent: DispatchIntent, order: Order): Promise<Date | null> {
+export async function runClaimedOnCommit(deps: AttemptDeps, intent: DispatchIntent, order: Order): Promise<Date | null> {
+  const d = holding(deps, intent);
   const guard = d.guard(intent.venue);
   if (!guard) return runIntent(d, intent);
   return send(d, order, intent, guard, true);

@@ -149,7 +149,7 @@ describe('executor: leases', () => {
     const placed = await submitOrder(kit.ctx, dead, limitOrder('trader-x'), null);
     if (!placed.ok) throw new Error(placed.error.code);
     const order = placed.value;
-    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: 'instance-dead' });
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: expect.stringMatching(/^instance-dead\//) });
     expect(await kit.auditKinds(order.id)).toEqual(['submitted', 'execution_started']);
     dying.stop();
 
@@ -166,7 +166,7 @@ describe('executor: leases', () => {
     kit = await executionKit();
     kit.dispatcher.guards.get('sim')!.governor.pauseFor(20_000);
     const order = await kit.submit();
-    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: 'instance-a' });
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, leaseOwner: expect.stringMatching(/^instance-a\//) });
     const other = kit.dispatcherFor('instance-b');
     await other.start();
 
@@ -176,6 +176,29 @@ describe('executor: leases', () => {
     expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
     expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
+  });
+
+  it('given a stale task of an instance that claims the order again after another instance sent it, then the stale task sends nothing', async () => {
+    kit = await executionKit({ muteDroppedOrders: true });
+    // A's task (claimed on commit) waits at its paused governor past its lease.
+    kit.dispatcher.guards.get('sim')!.governor.pauseFor(20_000);
+    const order = await kit.submit();
+    const other = kit.dispatcherFor('instance-b');
+    await other.start();
+    // B takes the order over and sends it; the venue takes it, its answer is lost: in doubt.
+    kit.plan.force('drop');
+    await kit.advance(16_000);
+    expect(kit.sim.journal().filter((e) => e.clientOrderId === order.id).map((e) => `${e.op}:${e.result}`)).toEqual(['lookup:not_found', 'submit:accepted']);
+    // B stops; A claims the order again while its first task still waits at the governor.
+    other.stop();
+    await kit.dispatcher.start();
+    await kit.advance(10_000);
+
+    // A's stale task is fenced out by the new claim; the new one looks the order up and adopts it.
+    const submits = kit.sim.journal().filter((e) => e.clientOrderId === order.id && e.op === 'submit');
+    expect(submits).toHaveLength(1);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect((await kit.sim.lookup(order.id))?.status).toBe('working');
   });
 
   it('given a submit still on its way after the guard timed out, then no other instance can claim the order until that request is over, past its lease', async () => {
@@ -189,7 +212,7 @@ describe('executor: leases', () => {
     await kit.advance(7_900);
     expect(await journalOf(order.id)).toEqual([]);
     const intent = await kit.store.execution.findDispatchIntent(order.id);
-    expect(intent).toMatchObject({ attempts: 1, inDoubt: true, leaseOwner: 'instance-a' });
+    expect(intent).toMatchObject({ attempts: 1, inDoubt: true, leaseOwner: expect.stringMatching(/^instance-a\//) });
     expect(intent!.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
     expect(await kit.store.execution.claimDispatchIntents({ owner: 'instance-b', now: new Date(), leaseMs: 3_000, limit: 10 })).toEqual([]);
 

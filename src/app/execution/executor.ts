@@ -14,7 +14,7 @@ import type { OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
 import type { Order } from '../../domain/order/order.ts';
 import { runClaimedOnCommit, runIntent, type AttemptDeps } from './attempt.ts';
-import { claimedOnCommit, DEFAULT_RETRY_POLICY, type ClaimedOnCommit, type RetryPolicy } from './intents.ts';
+import { claimedOnCommit, DEFAULT_RETRY_POLICY, leaseToken, type ClaimedOnCommit, type RetryPolicy } from './intents.ts';
 import type { VenueGuard } from './venueGuard.ts';
 
 export interface ExecutorOptions {
@@ -139,7 +139,7 @@ export class Executor {
       }
       const limit = Math.min(room, this.options.claimBatch);
       const claimed = await this.ctx.store.execution.claimDispatchIntents({
-        owner: this.options.owner, now: this.clock.now(), leaseMs: this.options.leaseMs, limit,
+        owner: leaseToken(this.options.owner, this.ctx.ids), now: this.clock.now(), leaseMs: this.options.leaseMs, limit,
       });
       for (const intent of claimed) this.#run(intent, () => runIntent(this.#deps, intent));
       this.#backlog = claimed.length === limit;
@@ -147,9 +147,15 @@ export class Executor {
     }
   }
 
+  /**
+   * Runs a claimed intent's turn. A claim of an order whose earlier task is still running here
+   * (that task gave its lease up, or outlived it) runs once that task is over, under its own
+   * lease: the earlier task's writes are fenced out by then (leaseToken), and dropping the claim
+   * would leave the order to wait out a lease no one works under.
+   */
   #run(intent: DispatchIntent, turn: () => Promise<Date | null>): void {
-    if (this.#inFlight.has(intent.orderId)) return;
-    const task = turn()
+    const earlier = this.#inFlight.get(intent.orderId);
+    const task: Promise<void> = (earlier ? earlier.then(turn) : turn())
       .then((next) => {
         if (next) this.#wakeAtTime(next.getTime());
       })
@@ -158,7 +164,7 @@ export class Executor {
         this.#wakeAtTime(this.clock.now().getTime() + this.options.leaseMs);
       })
       .finally(() => {
-        this.#inFlight.delete(intent.orderId);
+        if (this.#inFlight.get(intent.orderId) === task) this.#inFlight.delete(intent.orderId);
         if (this.#backlog) this.wake();
       });
     this.#inFlight.set(intent.orderId, task);

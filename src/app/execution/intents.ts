@@ -38,13 +38,24 @@ export interface ClaimedOnCommit {
 }
 
 /**
- * The intent created leased to `owner` with its first attempt started (attempts 1 and
+ * The name a lease is held under: the instance, then this claim's own id. Writes are fenced on
+ * it, so a task of an earlier claim of the same instance is fenced out too: were leases held by
+ * the instance's name alone, an instance whose stale task outlived its lease, and that claimed
+ * the intent again after another instance had sent it, would let the stale task send once more.
+ */
+export function leaseToken(owner: string, ids: Ids): string {
+  return `${owner}/${ids.next()}`;
+}
+
+/**
+ * The intent created leased to `owner` (a claim of its own, leaseToken) with its first attempt started (attempts 1 and
  * execution_started in the audit trail), all in the order's own transaction, so the send needs
  * no claim and no write of its own. Should the instance die before sending, whoever takes the
  * lease over finds attempts 1 and looks the order up before sending: never a duplicate.
  */
-export function claimedOnCommit(ids: Ids, order: Order, owner: string, leaseMs: number, at: Date): ClaimedOnCommit {
+export function claimedOnCommit(ids: Ids, order: Order, instance: string, leaseMs: number, at: Date): ClaimedOnCommit {
   const expiresAt = new Date(at.getTime() + leaseMs);
+  const owner = leaseToken(instance, ids);
   return {
     intent: {
       orderId: order.id, venue: order.venue, attempts: 1, nextAttemptAt: at, leaseOwner: owner, leaseExpiresAt: expiresAt,

@@ -147,6 +147,17 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       expect(await ctx.store.execution.claimDispatchIntents(claim('two', later(2)))).toHaveLength(1);
     });
 
+    it('given leases held under claims of an owner (owner/claim), when the owner releases, then those go and no other owner\'s do', async () => {
+      const orders = [0, 1, 2, 3].map(() => pendingOrder(newTraderId()));
+      await ctx.store.commit(orders.map((order) => withIntent(order)));
+      for (const owner of ['a_1/claim-x', 'a_1/claim-y', 'a_10/claim-z', 'ab1/claim-w']) {
+        expect(await ctx.store.execution.claimDispatchIntents(claim(owner, later(1), 1))).toHaveLength(1);
+      }
+      expect(await ctx.store.execution.releaseDispatchLeases('a_1')).toBe(2);
+      const left = await ctx.store.execution.listDispatchIntents({ limit: 10 });
+      expect(left.map((intent) => intent.leaseOwner ?? 'free').sort()).toEqual(['a_10/claim-z', 'ab1/claim-w', 'free', 'free']);
+    });
+
     it('given venue configurations and routing rules, when written, then they read back; rules replace as a whole', async () => {
       await ctx.store.execution.putVenueConfig({ name: 'sim', kind: 'sim', settings: { seed: 7, faults: { dropAnswerPct: 20 } }, active: true, updatedAt: T0 });
       await ctx.store.execution.putVenueConfig({ name: 'sim', kind: 'sim_http', settings: { url: 'http://x' }, active: false, updatedAt: later(1) });
