@@ -220,7 +220,12 @@ describe.skipIf(!haveChromium)('the web page', { timeout: 60_000 }, () => {
     await waitForStatus(page, 'drop-1', 'filled');
     await waitForStatus(page, 'drop-2', 'filled');
     await waitForConnection(page, LIVE_SOCKET);
-    expect(relay.upgrades.slice(upgradesBefore).some((line) => /[?&]since=2\b/.test(line))).toBe(true);
+    // The new socket resumes after the last seq the page had applied: 2, or more when a long poll
+    // got through first and caught up (the feed polls while the socket cannot open); never from 0.
+    const resumedFrom = relay.upgrades.slice(upgradesBefore).filter((line) => line.includes(token))
+      .map((line) => Number(/[?&]since=(\d+)/.exec(line)?.[1] ?? -1));
+    expect(resumedFrom.length).toBeGreaterThan(0);
+    expect(resumedFrom.every((since) => since >= 2 && since <= 6), `since of each reconnection: ${resumedFrom.join(', ')}`).toBe(true);
     expect(await connection(page).textContent()).toMatch(/seq 6$/);
   });
 
