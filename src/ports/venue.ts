@@ -29,7 +29,12 @@ export interface VenueOrderRequest {
 export type SubmitOutcome =
   | { readonly outcome: 'accepted'; readonly venueOrderId: string }
   | { readonly outcome: 'rejected'; readonly reason: string }
-  | { readonly outcome: 'unknown'; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly outcome: 'unknown'; readonly reason: string; readonly retryAfterMs?: number }
+  /**
+   * The adapter sent nothing, for certain (a FIX session not logged on): no attempt is counted,
+   * no lookup is owed, and the order is sent again after retryAfterMs.
+   */
+  | { readonly outcome: 'not_sent'; readonly reason: string; readonly retryAfterMs: number };
 
 export type CancelOutcome =
   | { readonly outcome: 'requested' }

@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelOrder } from '../cancelOrder.ts';
+import { StoreUnavailable } from '../../ports/store.ts';
 import { DEFAULT_RETRY_POLICY } from './intents.ts';
 import { executionKit, type ExecutionKit, type KitOptions } from './executionTestKit.ts';
 
@@ -88,5 +89,48 @@ describe('attempt: a submit still on its way when the guard stops waiting', () =
       attempts: 1, inDoubt: true, leaseOwner: expect.stringMatching(/^instance-a\//), lastError: 'the submit of attempt 1 has not settled',
     });
     expect(kit.anomalies).toContain('submit_unsettled');
+  });
+
+  it('given the task holding a submit on its way dies (a store error), then no other instance claims the order before the send cap, so it is sent once', async () => {
+    // The submit takes 15 s: the failed task's lease lapses long before it lands.
+    kit = await executionKit({ ...SLOW_LINK, heldSubmits: [15_000], executor: { leaseMs: 3_000 } });
+    const other = kit.dispatcherFor('instance-b', { leaseMs: 3_000 });
+    await other.start();
+    // The first renewal of the lease while the submit is on its way fails: the task ends there.
+    const committer = kit.ctx.committer;
+    const commit = committer.commit.bind(committer);
+    let failed = 0;
+    committer.commit = async (change) => {
+      const write = change.intents?.[0];
+      if (failed === 0 && change.audit.length === 0 && write?.kind === 'update' && write.inDoubt && write.leaseExpiresAt !== null) {
+        failed += 1;
+        throw new StoreUnavailable('the database went away for a moment');
+      }
+      return commit(change);
+    };
+    const order = await kit.submit();
+
+    await kit.advance(30_000);
+    expect(failed).toBe(1);
+    expect(journalOf(order.id).filter((entry) => entry.startsWith('submit'))).toEqual(['submit:accepted@15000']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ inDoubt: true, nextAttemptAt: expect.any(Date) });
+    other.stop();
+  });
+
+  it('given the adapter sends nothing (no session), then the attempt is given back and the order goes out once the venue takes it, never rejected', async () => {
+    kit = await executionKit({ fakeTimers: true, executor: { policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } } });
+    const venue = kit.dispatcher.guards.get('sim')!.raw;
+    const submit = venue.submit.bind(venue);
+    let refusals = 0;
+    venue.submit = async (request) => (refusals < 5 ? (refusals += 1, { outcome: 'not_sent', reason: 'not sent: no session', retryAfterMs: 1_000 }) : submit(request));
+    const order = await kit.submit();
+
+    await kit.advance(60_000);
+    expect(refusals).toBe(5);
+    // Nothing reached the venue before it was sent: no lookup was owed, one submit went out.
+    expect(journalOf(order.id).map((entry) => entry.replace(/@\d+$/, ''))).toEqual(['submit:accepted']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
   });
 });

@@ -147,6 +147,7 @@ async function sendRiding(
       if (changed) return runIntent(d, started ? { ...intent, attempts: intent.attempts - 1 } : intent);
       // Withheld: the lease is another instance's now, or the store failed and the lease will lapse.
       if (outcome.cause === 'withheld') return null;
+      if (outcome.cause === 'venue') return notSent(d, order, intent, attempt, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
       return reschedule(d, order, intent, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
     case 'accepted':
       await apply(d, order.venue, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at: now });
@@ -183,7 +184,7 @@ async function sendRiding(
       // Still on its way: the lease stays ours until the request is over (holdWhileSending).
       const sending = guard.sendInFlight(order.id);
       const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason: outcome.reason, retryAt, attemptsLeft: left }, {
-        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: retryAt,
+        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: sending ? notDueWhileSending(guard, now) : retryAt,
         leaseExpiresAt: sending ? new Date(now.getTime() + d.leaseMs) : null, inDoubt: true, lastError: outcome.reason, at: now,
       });
       if (!ok) return null;
@@ -194,12 +195,21 @@ async function sendRiding(
 }
 
 /**
+ * While a submit may be on its way the intent is not due before the guard's cap has passed
+ * again, whatever happens to the lease: should this task die (a store error, a crash, a stop),
+ * the lease lapses but no instance claims the order, and looks it up too early, before then.
+ */
+const notDueWhileSending = (guard: VenueGuard, now: Date) => new Date(now.getTime() + guard.sendCapMs);
+
+/**
  * The order's last submit is still on its way: the venue not holding it yet proves nothing,
- * and a second request beside it could make a second order. The lease is renewed until the
- * request settles, then given up with the intent due at `dueAt` (or now, if later), when a
- * lookup decides. A stream ack meanwhile (`ride`) completes the intent itself. Past the
- * guard's cap the lease is kept once more and the order stays in doubt: the executor is not
- * held by a call that never ends, and nothing here closes the order while it is unsettled.
+ * and a second request beside it could make a second order. The lease is renewed, and the
+ * intent kept not due (notDueWhileSending), until the request settles; then the lease is
+ * given up with the intent due at `dueAt` (or now, if later), when a lookup decides. A stream
+ * ack meanwhile (`ride`) completes the intent itself. Past the guard's cap the order stays in
+ * doubt and not due for another cap: the executor is not held by a call that never ends, the
+ * claim after it finds the send still on its way here and holds again, and nothing closes the
+ * order while it is unsettled.
  */
 async function holdWhileSending(
   d: AttemptDeps, order: Order, intent: DispatchIntent, guard: VenueGuard, dueAt: Date, ride?: RideTicket,
@@ -221,9 +231,10 @@ async function holdWhileSending(
     if (state === 'overdue') {
       d.ctx.telemetry.anomaly('submit_unsettled');
       d.ctx.log.error({ orderId: order.id, attempt: intent.attempts }, 'a submit has not settled within the cap; the order stays in doubt, unresolved here');
-      return (await lease(now, leaseEnd, leaseEnd, `the submit of attempt ${intent.attempts} has not settled`)) ? leaseEnd : null;
+      const later = notDueWhileSending(guard, now);
+      return (await lease(now, later, leaseEnd, `the submit of attempt ${intent.attempts} has not settled`)) ? later : null;
     }
-    if (!(await lease(now, dueAt, leaseEnd))) return null;
+    if (!(await lease(now, notDueWhileSending(guard, now), leaseEnd))) return null;
   }
 }
 
@@ -246,6 +257,23 @@ async function closeUnsent(d: AttemptDeps, order: Order, intent: DispatchIntent,
     ? { kind: 'cancelled', clientOrderId: order.id, venueOrderId: null, reason, at }
     : { kind: 'rejected', clientOrderId: order.id, venueOrderId: null, reason, at });
   return null;
+}
+
+/**
+ * The adapter sent nothing (a FIX session down): the attempt, recorded as started, never left,
+ * so it is given back (no lookup is owed for it) and the order is sent again later. The wait
+ * grows with the order's age (a quarter of it, at least the venue's Retry-After, at most the
+ * retry cap), so a long outage does not rewrite every waiting order every second.
+ */
+async function notSent(d: AttemptDeps, order: Order, intent: DispatchIntent, attempt: number, reason: string, retryAfterMs: number): Promise<Date | null> {
+  const now = d.ctx.clock.now();
+  const ageMs = now.getTime() - order.createdAt.getTime();
+  const retryAt = new Date(now.getTime() + Math.min(d.policy.maxDelayMs, Math.max(retryAfterMs, ageMs / 4)));
+  const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason, retryAt, attemptsLeft: d.policy.maxAttempts - attempt + 1 }, {
+    kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt - 1, nextAttemptAt: retryAt, leaseExpiresAt: null,
+    inDoubt: intent.inDoubt, lastError: reason, at: now,
+  });
+  return ok ? retryAt : null;
 }
 
 async function reschedule(d: AttemptDeps, order: Order, intent: DispatchIntent, reason: string, waitMs: number): Promise<Date | null> {

@@ -97,6 +97,28 @@ describe('venue guard', () => {
     expect(guard.breakerState()).toBe('closed');
   });
 
+  it('given an adapter that sends nothing (no session), then it is not_sent from the venue, pauses it, and counts against the breaker, half-open test included', async () => {
+    const down: SubmitOutcome = { outcome: 'not_sent', reason: 'not sent: no session', retryAfterMs: 1_000 };
+    const { venue, calls } = scriptedVenue([down, down, down]);
+    const guard = new VenueGuard(venue, options, systemClock, systemSchedule);
+    expect(await send(guard)).toEqual({ outcome: 'not_sent', cause: 'venue', reason: 'not sent: no session', retryAfterMs: 1_000 });
+    expect(guard.governor.pausedUntil()).toEqual(new Date('2026-11-21T12:00:01.000Z'));
+    const second = send(guard);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await second).toMatchObject({ outcome: 'not_sent', cause: 'venue' });
+    expect(guard.breakerState()).toBe('open');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await send(guard)).toMatchObject({ outcome: 'not_sent', cause: 'circuit' });
+
+    // The half-open test finds the session still down: the circuit opens again, it does not close.
+    await vi.advanceTimersByTimeAsync(10_000);
+    const test = send(guard);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await test).toMatchObject({ outcome: 'not_sent', cause: 'venue' });
+    expect(guard.breakerState()).toBe('open');
+    expect(calls()).toBe(3);
+  });
+
   it('sends nothing when the last check before sending refuses', async () => {
     const { venue, calls } = scriptedVenue([]);
     const guard = new VenueGuard(venue, options, systemClock, systemSchedule);

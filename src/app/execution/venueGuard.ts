@@ -12,8 +12,8 @@
  *   of that order waits for it (the venue's "absent" would only mean "not yet"), at most until
  *   sendCapMs after it left, after which it fails, never `absent`. The executor asks whether a
  *   submit is on its way (sendInFlight, sendSettled) and sends nothing again meanwhile.
- * - `not_sent` is reported only when the venue was never called (breaker open, the caller's
- *   last check refused), so an attempt that was not sent is not counted as one.
+ * - `not_sent` is reported only when nothing reached the venue (breaker open, the caller's
+ *   last check refused, or the adapter itself sent nothing), so it is not counted as an attempt.
  * - A throttled answer pauses the whole venue and does not count against the breaker.
  * `venue` is the same guard as a plain Venue, for the use cases that call venues directly.
  */
@@ -52,10 +52,13 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
   timeoutMs: 5_000, breakerFailures: 5, halfOpenAfterMs: 10_000, rate: { ratePerSecond: 200, burst: 50 },
 };
 
-/** not_sent: `withheld` by the caller's last check, or refused by an open `circuit`. The venue was not called. */
+/**
+ * not_sent: `withheld` by the caller's last check, refused by an open `circuit`, or not sent by
+ * the `venue` adapter itself (no session). Nothing reached the venue.
+ */
 export type GuardedSubmit =
-  | SubmitOutcome
-  | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit'; readonly reason: string; readonly retryAfterMs: number | null };
+  | Exclude<SubmitOutcome, { readonly outcome: 'not_sent' }>
+  | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit' | 'venue'; readonly reason: string; readonly retryAfterMs: number | null };
 
 /**
  * Where an order's last submit stands: `settled` (answered, failed or past the adapter's own
@@ -84,6 +87,16 @@ class Unanswered extends Error {
 /** The caller's last check refused the send; the venue was not called. */
 class Withheld extends Error {}
 
+/**
+ * The adapter sent nothing (no session). Counted by the breaker like no answer: the venue
+ * cannot be reached, and a half-open test that finds it so must not close the circuit.
+ */
+class NotSent extends Error {
+  constructor(readonly reason: string, readonly retryAfterMs: number) {
+    super(reason);
+  }
+}
+
 const THROTTLE_TEXT = /retry after (\d+(?:\.\d+)?) ?s/i;
 
 /** The venue's Retry-After, from the outcome's field or, for connectors that only say it, from the reason. */
@@ -111,7 +124,7 @@ export class VenueGuard {
     this.#clock = clock;
     this.#schedule = schedule;
     this.governor = new RateGovernor(options.rate, clock, schedule);
-    this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof TaskCancelledError), {
+    this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof NotSent || error instanceof TaskCancelledError), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerFailures),
     });
@@ -140,6 +153,10 @@ export class VenueGuard {
         });
         if (!go) throw new Withheld('not sent: withheld before sending (the dispatch lease was lost, or the order changed)');
         const outcome = await this.#timed(() => this.#tracked(request.clientOrderId, () => this.raw.submit(request)));
+        if (outcome.outcome === 'not_sent') {
+          this.governor.pauseFor(outcome.retryAfterMs);
+          throw new NotSent(outcome.reason, outcome.retryAfterMs);
+        }
         if (outcome.outcome !== 'unknown') return outcome;
         const retryAfterMs = retryAfterOf(outcome);
         if (retryAfterMs !== null) {
@@ -150,6 +167,7 @@ export class VenueGuard {
       });
     } catch (error) {
       if (error instanceof Withheld) return { outcome: 'not_sent', cause: 'withheld', reason: error.message, retryAfterMs: null };
+      if (error instanceof NotSent) return { outcome: 'not_sent', cause: 'venue', reason: error.reason, retryAfterMs: error.retryAfterMs };
       if (this.#refused(error)) {
         return { outcome: 'not_sent', cause: 'circuit', reason: `not sent: the circuit to ${this.name} is open`, retryAfterMs: this.options.halfOpenAfterMs };
       }
@@ -187,6 +205,11 @@ export class VenueGuard {
     }
   }
 
+  /** The longest a submit counts as on its way (options.sendCapMs, else SEND_CAP_MS). */
+  get sendCapMs(): number {
+    return this.options.sendCapMs ?? SEND_CAP_MS;
+  }
+
   /** Whether a submit of this order has left and its adapter call has not settled. */
   sendInFlight(clientOrderId: string): boolean {
     return this.#sends.has(clientOrderId);
@@ -222,14 +245,14 @@ export class VenueGuard {
     };
     const send: SendOnItsWay = {
       settled: call.then(forget, forget),
-      overdueAt: this.#clock.now().getTime() + (this.options.sendCapMs ?? SEND_CAP_MS),
+      overdueAt: this.#clock.now().getTime() + this.sendCapMs,
     };
     this.#sends.set(clientOrderId, send);
     return call;
   }
 
   #stillOnItsWay(clientOrderId: string): string {
-    return `the last submit of ${clientOrderId} to ${this.name} has not settled within ${this.options.sendCapMs ?? SEND_CAP_MS} ms; it may still reach the venue`;
+    return `the last submit of ${clientOrderId} to ${this.name} has not settled within ${this.sendCapMs} ms; it may still reach the venue`;
   }
 
   /** Governor, breaker and timeout around a call whose failure is a thrown error. */
@@ -289,7 +312,10 @@ export class VenueGuard {
       onExecutionReport: (listener) => raw.onExecutionReport(listener),
       submit: async (request) => {
         const outcome = await this.submit(request, async () => true);
-        return outcome.outcome === 'not_sent' ? { outcome: 'unknown', reason: outcome.reason } : outcome;
+        if (outcome.outcome !== 'not_sent') return outcome;
+        return outcome.cause === 'venue' && outcome.retryAfterMs !== null
+          ? { outcome: 'not_sent', reason: outcome.reason, retryAfterMs: outcome.retryAfterMs }
+          : { outcome: 'unknown', reason: outcome.reason };
       },
       cancel: (clientOrderId) => this.cancel(clientOrderId),
       lookup: async (clientOrderId) => {

@@ -189,7 +189,7 @@ describe('fix venue', () => {
     await venue.submit(limitOrder('order-10'));
     await venue.close();
     expect(venue.healthy()).toBe(false);
-    expect(await venue.submit(limitOrder('order-11'))).toEqual({ outcome: 'unknown', reason: 'not sent: venue fix is not connected', retryAfterMs: 1_000 });
+    expect(await venue.submit(limitOrder('order-11'))).toEqual({ outcome: 'not_sent', reason: 'not sent: venue fix is not connected', retryAfterMs: 1_000 });
     await expect(venue.lookup('order-10')).rejects.toThrow('venue fix is not connected');
     // Never sent by this session: the lookup before the retry finds nothing, so it is sent again.
     expect(await venue.lookup('order-11')).toBeNull();
@@ -210,7 +210,7 @@ describe('fix venue', () => {
     await venue.start();
     time.advance(60_000);
     expect(venue.healthy()).toBe(false);
-    expect(await venue.submit(limitOrder('order-14'))).toMatchObject({ outcome: 'unknown', retryAfterMs: 1_000 });
+    expect(await venue.submit(limitOrder('order-14'))).toMatchObject({ outcome: 'not_sent', retryAfterMs: 1_000 });
 
     await eventually(() => expect(venue.healthy()).toBe(true));
     expect(await venue.lookup('order-14')).toBeNull();

@@ -3,8 +3,8 @@
  * NewOrderSingle, cancel an OrderCancelRequest, lookup an OrderStatusRequest; execution
  * reports, cancel rejects and rejects of our requests become the port's reports.
  * Invariants: a submit is `rejected` only on the venue's word. One that could not be sent (not
- * logged on: a reconnect, the daily reset) is `unknown`, "not sent", with a Retry-After: the
- * gateway sends it again after its lookup, which is null for an order this session never sent.
+ * logged on: a reconnect, the daily reset) is `not_sent`, with a Retry-After: nothing left, so
+ * the gateway counts no attempt and sends it again once the session is back.
  * No answer in time or a lost connection is `unknown`, and the answer, when it comes after a
  * reconnect (resent by the counterparty on our ResendRequest), still reaches the report stream;
  * lookup returns null only when the venue says it has no such order or this session never sent
@@ -197,7 +197,7 @@ export class FixVenue implements Venue {
     const noAnswer: SubmitOutcome = { outcome: 'unknown', reason: 'no answer from the venue in time' };
     const body = newOrderSingle(order, this.#timers.now());
     return this.#request(this.#submits, clientOrderId, clientOrderId, noAnswer, MsgType.NewOrderSingle, body)
-      ?? { outcome: 'unknown', reason: `not sent: ${this.#notConnected()}`, retryAfterMs: NOT_LOGGED_ON_RETRY_AFTER_MS };
+      ?? { outcome: 'not_sent', reason: `not sent: ${this.#notConnected()}`, retryAfterMs: NOT_LOGGED_ON_RETRY_AFTER_MS };
   }
 
   async cancel(clientOrderId: string): Promise<CancelOutcome> {
