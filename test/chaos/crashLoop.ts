@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { seededRandom } from '../../src/adapters/venues/sim/faults.ts';
+import { sendsRecorded } from '../../src/app/execution/intents.ts';
 import { openStore } from '../../src/adapters/store/openStore.ts';
 import type { OrderStore } from '../../src/ports/store.ts';
 import { checkAgainstVenue, violations, type GatewayOrder, type VenueFigures } from '../support/executionChecks.ts';
@@ -155,7 +156,7 @@ export async function judge(store: OrderStore, front: Awaited<ReturnType<typeof 
   const lost = load.placed.filter((p) => p.acknowledged && !byClientId.has(`${p.traderId}/${p.clientOrderId}`)).length;
   const gateway: GatewayOrder[] = [];
   for (const order of orders) {
-    const attempts = (await store.listAudit(order.id)).filter((row) => row.kind === 'execution_started').length;
+    const attempts = sendsRecorded((await store.listAudit(order.id)).map((row) => row.kind));
     gateway.push({ id: order.id, status: order.status, attempts });
   }
   const venue = checkAgainstVenue(await front.journal(), gateway);

@@ -22,7 +22,7 @@ export interface JournalLike {
 export interface GatewayOrder {
   readonly id: string;
   readonly status: string;
-  /** execution_started entries in its audit trail. */
+  /** Sends its audit trail records (sendsRecorded: execution_started, less execution_not_sent). */
   readonly attempts: number;
 }
 

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelOrder } from '../cancelOrder.ts';
 import { StoreUnavailable } from '../../ports/store.ts';
-import { DEFAULT_RETRY_POLICY } from './intents.ts';
+import { DEFAULT_RETRY_POLICY, sendsRecorded } from './intents.ts';
 import { executionKit, type ExecutionKit, type KitOptions } from './executionTestKit.ts';
 
 const START = new Date('2026-11-21T12:00:00.000Z').getTime();
@@ -132,5 +132,9 @@ describe('attempt: a submit still on its way when the guard stops waiting', () =
     expect(journalOf(order.id).map((entry) => entry.replace(/@\d+$/, ''))).toEqual(['submit:accepted']);
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
     expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
+    // The trail says which tries never left: six started, five not sent, one send.
+    const kinds = await kit.auditKinds(order.id);
+    expect(kinds.filter((kind) => kind === 'execution_not_sent')).toHaveLength(5);
+    expect(sendsRecorded(kinds)).toBe(1);
   });
 });

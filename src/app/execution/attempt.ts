@@ -184,7 +184,7 @@ async function sendRiding(
       // Still on its way: the lease stays ours until the request is over (holdWhileSending).
       const sending = guard.sendInFlight(order.id);
       const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason: outcome.reason, retryAt, attemptsLeft: left }, {
-        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: sending ? notDueWhileSending(guard, now) : retryAt,
+        kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: sending ? notDueWhileSending(guard, order.id, now) : retryAt,
         leaseExpiresAt: sending ? new Date(now.getTime() + d.leaseMs) : null, inDoubt: true, lastError: outcome.reason, at: now,
       });
       if (!ok) return null;
@@ -195,11 +195,13 @@ async function sendRiding(
 }
 
 /**
- * While a submit may be on its way the intent is not due before the guard's cap has passed
- * again, whatever happens to the lease: should this task die (a store error, a crash, a stop),
- * the lease lapses but no instance claims the order, and looks it up too early, before then.
+ * While a submit may be on its way the intent is not due before the send's cap has passed,
+ * whatever happens to the lease: should this task die (a store error, a crash, a stop), the
+ * lease lapses but no instance claims the order, and looks it up too early, before then. Past
+ * the cap (the call still unsettled) it is not due for another cap from now.
  */
-const notDueWhileSending = (guard: VenueGuard, now: Date) => new Date(now.getTime() + guard.sendCapMs);
+const notDueWhileSending = (guard: VenueGuard, orderId: string, now: Date) =>
+  new Date(Math.max(guard.sendOverdueAt(orderId) ?? 0, now.getTime() + (guard.sendInFlight(orderId) ? 0 : guard.sendCapMs)));
 
 /**
  * The order's last submit is still on its way: the venue not holding it yet proves nothing,
@@ -231,10 +233,10 @@ async function holdWhileSending(
     if (state === 'overdue') {
       d.ctx.telemetry.anomaly('submit_unsettled');
       d.ctx.log.error({ orderId: order.id, attempt: intent.attempts }, 'a submit has not settled within the cap; the order stays in doubt, unresolved here');
-      const later = notDueWhileSending(guard, now);
+      const later = new Date(now.getTime() + guard.sendCapMs);
       return (await lease(now, later, leaseEnd, `the submit of attempt ${intent.attempts} has not settled`)) ? later : null;
     }
-    if (!(await lease(now, notDueWhileSending(guard, now), leaseEnd))) return null;
+    if (!(await lease(now, notDueWhileSending(guard, order.id, now), leaseEnd))) return null;
   }
 }
 
@@ -259,17 +261,21 @@ async function closeUnsent(d: AttemptDeps, order: Order, intent: DispatchIntent,
   return null;
 }
 
+/** The longest an order the adapter could not send waits before it is tried again. */
+const NOT_SENT_MAX_WAIT_MS = 5_000;
+
 /**
  * The adapter sent nothing (a FIX session down): the attempt, recorded as started, never left,
- * so it is given back (no lookup is owed for it) and the order is sent again later. The wait
- * grows with the order's age (a quarter of it, at least the venue's Retry-After, at most the
- * retry cap), so a long outage does not rewrite every waiting order every second.
+ * so it is given back (no lookup is owed for it) and the order is tried again soon. The wait
+ * grows with the order's age (a quarter of it, at least the venue's Retry-After, at most
+ * NOT_SENT_MAX_WAIT_MS): a long outage does not rewrite every waiting order every second, and
+ * an order goes out within a few seconds of the session's return.
  */
 async function notSent(d: AttemptDeps, order: Order, intent: DispatchIntent, attempt: number, reason: string, retryAfterMs: number): Promise<Date | null> {
   const now = d.ctx.clock.now();
   const ageMs = now.getTime() - order.createdAt.getTime();
-  const retryAt = new Date(now.getTime() + Math.min(d.policy.maxDelayMs, Math.max(retryAfterMs, ageMs / 4)));
-  const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason, retryAt, attemptsLeft: d.policy.maxAttempts - attempt + 1 }, {
+  const retryAt = new Date(now.getTime() + Math.min(Math.max(NOT_SENT_MAX_WAIT_MS, retryAfterMs), Math.max(retryAfterMs, ageMs / 4)));
+  const ok = await fenced(d, order, { kind: 'execution_not_sent', attempt, reason, retryAt }, {
     kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt - 1, nextAttemptAt: retryAt, leaseExpiresAt: null,
     inDoubt: intent.inDoubt, lastError: reason, at: now,
   });

@@ -92,6 +92,8 @@ export type ExecutionRecord =
   | { readonly kind: 'executed'; readonly attempt: number; readonly outcome: 'accepted'; readonly venueOrderId: string }
   | { readonly kind: 'executed'; readonly attempt: number; readonly outcome: 'rejected'; readonly reason: string }
   | { readonly kind: 'execution_failed'; readonly attempt: number; readonly reason: string; readonly retryAt: Date; readonly attemptsLeft: number }
+  /** The adapter sent nothing (no session): the attempt started never left, and is given back. */
+  | { readonly kind: 'execution_not_sent'; readonly attempt: number; readonly reason: string; readonly retryAt: Date }
   | {
       readonly kind: 'recovered';
       readonly attempt: number;
@@ -103,7 +105,12 @@ export type ExecutionRecord =
       readonly resolution: 'adopted' | 'rejected' | 'cancelled' | 'none';
     };
 
-export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'recovered'];
+export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'execution_not_sent', 'recovered'];
+
+/** Sends an order's audit trail records: each execution_started, less those that never left (execution_not_sent). */
+export function sendsRecorded(kinds: readonly string[]): number {
+  return kinds.filter((kind) => kind === 'execution_started').length - kinds.filter((kind) => kind === 'execution_not_sent').length;
+}
 
 function payloadOf(record: ExecutionRecord): Record<string, unknown> {
   switch (record.kind) {
@@ -115,6 +122,8 @@ function payloadOf(record: ExecutionRecord): Record<string, unknown> {
         : { attempt: record.attempt, outcome: 'rejected', reason: record.reason };
     case 'execution_failed':
       return { attempt: record.attempt, reason: record.reason, retry_at: record.retryAt.toISOString(), attempts_left: record.attemptsLeft, in_doubt: true };
+    case 'execution_not_sent':
+      return { attempt: record.attempt, reason: record.reason, retry_at: record.retryAt.toISOString(), sent: false };
     case 'recovered':
       return { attempt: record.attempt, via: record.via, found: record.found, resolution: record.resolution };
   }

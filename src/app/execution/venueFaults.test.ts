@@ -13,6 +13,7 @@ import { checkAgainstVenue, violations, type GatewayOrder, type VenueFigures } f
 import { D } from '../../domain/money.ts';
 import type { Venue } from '../../ports/venue.ts';
 import { executionKit, type ExecutionKit, type KitOptions } from './executionTestKit.ts';
+import { sendsRecorded } from './intents.ts';
 
 const R2_FAULTS = { dropAnswerPct: 20, errorPct: 5, timeoutPct: 5, seed: 2026 };
 const FAST: KitOptions = {
@@ -55,7 +56,7 @@ async function load(k: ExecutionKit, count: number): Promise<Run> {
   let backoffOutOfBounds = 0;
   for (const id of ids) {
     const [order, audit] = await Promise.all([k.store.findOrder(id), k.store.listAudit(id)]);
-    gateway.push({ id, status: order!.status, attempts: audit.filter((row) => row.kind === 'execution_started').length });
+    gateway.push({ id, status: order!.status, attempts: sendsRecorded(audit.map((row) => row.kind)) });
     audit.forEach((row, index) => {
       if (row.kind !== 'execution_failed') return;
       const { attempt, retry_at: retryAt } = JSON.parse(row.payload) as { attempt: number; retry_at: string };

@@ -88,8 +88,10 @@ class Unanswered extends Error {
 class Withheld extends Error {}
 
 /**
- * The adapter sent nothing (no session). Counted by the breaker like no answer: the venue
- * cannot be reached, and a half-open test that finds it so must not close the circuit.
+ * The adapter sent nothing (no session). Not counted by the breaker: nothing went to the
+ * venue, so there is nothing to spare it, and an open circuit would hold every lookup and
+ * cancel back for its half-open wait after the session returns. The venue is paused for the
+ * adapter's Retry-After instead.
  */
 class NotSent extends Error {
   constructor(readonly reason: string, readonly retryAfterMs: number) {
@@ -124,7 +126,7 @@ export class VenueGuard {
     this.#clock = clock;
     this.#schedule = schedule;
     this.governor = new RateGovernor(options.rate, clock, schedule);
-    this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof NotSent || error instanceof TaskCancelledError), {
+    this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof TaskCancelledError), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerFailures),
     });
@@ -203,6 +205,11 @@ export class VenueGuard {
       const reason = this.#refused(error) ? `not sent: the circuit to ${this.name} is open` : this.#unknownReason(error);
       return { outcome: 'unknown', reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     }
+  }
+
+  /** When the submit of this order on its way becomes overdue (ms since the epoch); null when none is. */
+  sendOverdueAt(clientOrderId: string): number | null {
+    return this.#sends.get(clientOrderId)?.overdueAt ?? null;
   }
 
   /** The longest a submit counts as on its way (options.sendCapMs, else SEND_CAP_MS). */
