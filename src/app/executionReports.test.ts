@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { D } from '../domain/money.ts';
 import type { Order } from '../domain/order/order.ts';
+import { StoreUnavailable } from '../ports/store.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import { submitOrder } from './submitOrder.ts';
 import { HELD_DISPATCH, limitOrder, testApp, type TestApp } from './testContext.ts';
@@ -31,6 +32,33 @@ const fill = (o: Order, id: string, quantity: string, price = '100'): ExecutionR
   kind: 'fill', clientOrderId: o.id, venueOrderId: 'V-1', venueFillId: id, quantity: new D(quantity), price: new D(price), commission: new D(0), at,
 });
 const reread = async (o: Order) => (await app.store.findOrder(o.id))!;
+
+describe('execution reports from a venue stream', () => {
+  it('given the store cannot take a fill for a moment, then the fill is applied again shortly, not left to reconciliation', async () => {
+    const order = await committed();
+    await app.reports.process('sim', ack(order));
+    const committer = app.ctx.committer;
+    const commit = committer.commit.bind(committer);
+    let refused = 0;
+    committer.commit = async (change) => {
+      if (refused < 2 && change.newFills.length > 0) {
+        refused += 1;
+        throw new StoreUnavailable('the database is away for a moment');
+      }
+      return commit(change);
+    };
+    let deliver: (report: ExecutionReport) => void = () => {};
+    const stop = app.reports.listen('sim', (listener) => {
+      deliver = listener;
+      return () => {};
+    });
+    deliver(fill(order, 'F1', '40'));
+
+    await expect.poll(async () => (await reread(order)).filledQuantity.toFixed(), { timeout: 5_000 }).toBe('40');
+    expect(refused).toBe(2);
+    stop();
+  });
+});
 
 describe('execution reports', () => {
   it('applies a fill that arrives before the ack; the late ack then adds nothing new', async () => {

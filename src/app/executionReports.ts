@@ -12,7 +12,7 @@ import { decide, type OrderCommand } from '../domain/order/decide.ts';
 import { isOrderId, type VenueFillId, type VenueName, type VenueOrderId } from '../domain/ids.ts';
 import type { Order } from '../domain/order/order.ts';
 import type { DispatchIntentWrite } from '../ports/execution.ts';
-import { StoreConflict, type AuditEntry, type OrderChange } from '../ports/store.ts';
+import { StoreConflict, StoreUnavailable, type AuditEntry, type OrderChange } from '../ports/store.ts';
 import { bookkeeping } from './execution/intents.ts';
 import type { ExecutionReport } from '../ports/venue.ts';
 import { secondsSince, type OrderContext } from './context.ts';
@@ -53,19 +53,57 @@ const withRide = (change: OrderChange, ride: AckRide): OrderChange => ({
   intents: [...(change.intents ?? []), ride.intent],
 });
 
+/**
+ * Tries of one report against a changed order version: each reads the order afresh and decides
+ * again, so another writer of the same order (another instance applying the same stream, the
+ * submit's own answer) is waited out, not lost to.
+ */
+const REPORT_TRIES = 5;
+
+/** Waits before a report the store could not take is applied again (listen). */
+export const REPORT_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000];
+
 /** Statuses of an order the gateway no longer wants working at the venue. */
 const WITHDRAWN: ReadonlySet<Order['status']> = new Set(['pending_cancel', 'cancelled']);
 
 export class ExecutionReportProcessor {
   constructor(private readonly ctx: OrderContext) {}
 
-  /** Subscribes to a venue's report stream. Errors are logged; the stream goes on. */
+  /**
+   * Subscribes to a venue's report stream; the stream goes on whatever one report does. A report
+   * the store could not take (StoreUnavailable: the database away, or held by another instance's
+   * transaction) is applied again after REPORT_RETRY_DELAYS_MS: the venue will not send it again,
+   * and without it the order would stay behind the venue until the next reconciliation. Past
+   * those, or on any other error, it is logged and left to reconciliation.
+   */
   listen(venueName: string, subscribe: (listener: (r: ExecutionReport) => void) => () => void): () => void {
-    return subscribe((report) => {
-      this.process(venueName, report).catch((error) => {
-        this.ctx.log.error({ venue: venueName, report: report.kind, orderId: report.clientOrderId, err: String(error) }, 'execution report not applied');
+    let stopped = false;
+    const pending = new Set<NodeJS.Timeout>();
+    const apply = (report: ExecutionReport, retry: number) => {
+      this.process(venueName, report).catch((error: unknown) => {
+        const delayMs = REPORT_RETRY_DELAYS_MS[retry];
+        if (error instanceof StoreUnavailable && delayMs !== undefined && !stopped) {
+          this.ctx.log.warn({ venue: venueName, report: report.kind, orderId: report.clientOrderId, retry: retry + 1, delayMs, err: String(error) },
+            'execution report not applied yet; trying again');
+          const timer = setTimeout(() => {
+            pending.delete(timer);
+            apply(report, retry + 1);
+          }, delayMs);
+          timer.unref();
+          pending.add(timer);
+          return;
+        }
+        this.ctx.log.error({ venue: venueName, report: report.kind, orderId: report.clientOrderId, err: String(error) },
+          'execution report not applied; reconciliation will catch it up');
       });
-    });
+    };
+    const unsubscribe = subscribe((report) => apply(report, 0));
+    return () => {
+      stopped = true;
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+      unsubscribe();
+    };
   }
 
   /**
@@ -78,7 +116,7 @@ export class ExecutionReportProcessor {
       return 'ignored';
     }
     const call: ReportCall = { venueName, report, idempotency, withdrawn: false };
-    const outcome = await this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(call, 2));
+    const outcome = await this.ctx.locks.run(report.clientOrderId, () => this.applyLocked(call, REPORT_TRIES));
     if (call.withdrawn) await this.cancelWithdrawn(venueName, report.clientOrderId);
     return outcome;
   }
