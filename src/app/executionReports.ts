@@ -61,7 +61,7 @@ const withRide = (change: OrderChange, ride: AckRide): OrderChange => ({
 const REPORT_TRIES = 5;
 
 /** Waits before a report the store could not take is applied again (listen). */
-export const REPORT_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000];
+const REPORT_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000];
 
 /** Statuses of an order the gateway no longer wants working at the venue. */
 const WITHDRAWN: ReadonlySet<Order['status']> = new Set(['pending_cancel', 'cancelled']);

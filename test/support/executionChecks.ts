@@ -88,3 +88,8 @@ export function checkAgainstVenue(journal: readonly JournalLike[], orders: reado
     duplicates, retriesWithoutLookup: withoutLookup, ordersShortOfLookups: short, unknownAtVenue: unknown, acceptedButNotLive: notLive,
   };
 }
+
+/** Sends an order's audit trail records: each execution_started, less those that never left (execution_not_sent). */
+export function sendsRecorded(kinds: readonly string[]): number {
+  return kinds.filter((kind) => kind === 'execution_started').length - kinds.filter((kind) => kind === 'execution_not_sent').length;
+}

@@ -8,7 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelOrder } from '../cancelOrder.ts';
 import { StoreUnavailable } from '../../ports/store.ts';
-import { DEFAULT_RETRY_POLICY, sendsRecorded } from './intents.ts';
+import { sendsRecorded } from '../../../test/support/executionChecks.ts';
+import { DEFAULT_RETRY_POLICY } from './intents.ts';
 import { executionKit, type ExecutionKit, type KitOptions } from './executionTestKit.ts';
 
 const START = new Date('2026-11-21T12:00:00.000Z').getTime();

@@ -71,7 +71,7 @@ export async function runIntent(deps: AttemptDeps, intent: DispatchIntent): Prom
   }
 
   if (intent.attempts > 0) {
-    if (guard.sendInFlight(order.id)) return holdWhileSending(d, order, intent, guard, d.ctx.clock.now());
+    if (guard.sends.inFlight(order.id)) return holdWhileSending(d, order, intent, guard, d.ctx.clock.now());
     const found = await guard.lookup(order.id);
     if (found.kind === 'failed') {
       return reschedule(d, order, intent, `lookup failed: ${found.reason}`, Math.max(found.retryAfterMs ?? 0, retryDelayMs(d.policy, intent.attempts, d.random)));
@@ -182,7 +182,7 @@ async function sendRiding(
         ctx.log.warn({ orderId: order.id, attempt, reason: outcome.reason, retryAt }, 'submit outcome unknown; the order is looked up before any retry');
       }
       // Still on its way: the lease stays ours until the request is over (holdWhileSending).
-      const sending = guard.sendInFlight(order.id);
+      const sending = guard.sends.inFlight(order.id);
       const ok = await fenced(d, order, { kind: 'execution_failed', attempt, reason: outcome.reason, retryAt, attemptsLeft: left }, {
         kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt, nextAttemptAt: sending ? notDueWhileSending(guard, order.id, now) : retryAt,
         leaseExpiresAt: sending ? new Date(now.getTime() + d.leaseMs) : null, inDoubt: true, lastError: outcome.reason, at: now,
@@ -201,7 +201,7 @@ async function sendRiding(
  * the cap (the call still unsettled) it is not due for another cap from now.
  */
 const notDueWhileSending = (guard: VenueGuard, orderId: string, now: Date) =>
-  new Date(Math.max(guard.sendOverdueAt(orderId) ?? 0, now.getTime() + (guard.sendInFlight(orderId) ? 0 : guard.sendCapMs)));
+  new Date(guard.sends.overdueAt(orderId) ?? now.getTime() + guard.sends.capMs);
 
 /**
  * The order's last submit is still on its way: the venue not holding it yet proves nothing,
@@ -222,7 +222,7 @@ async function holdWhileSending(
     kind: 'update', orderId: order.id, owner: d.owner, attempts: intent.attempts, nextAttemptAt, leaseExpiresAt, inDoubt: true, lastError, at: now,
   });
   for (;;) {
-    const state = await guard.sendSettled(order.id, renewEveryMs);
+    const state = await guard.sends.settled(order.id, renewEveryMs);
     if (ride && ride.state() !== 'waiting') return null;
     const now = d.ctx.clock.now();
     const leaseEnd = new Date(now.getTime() + d.leaseMs);
@@ -233,7 +233,7 @@ async function holdWhileSending(
     if (state === 'overdue') {
       d.ctx.telemetry.anomaly('submit_unsettled');
       d.ctx.log.error({ orderId: order.id, attempt: intent.attempts }, 'a submit has not settled within the cap; the order stays in doubt, unresolved here');
-      const later = new Date(now.getTime() + guard.sendCapMs);
+      const later = new Date(now.getTime() + guard.sends.capMs);
       return (await lease(now, later, leaseEnd, `the submit of attempt ${intent.attempts} has not settled`)) ? later : null;
     }
     if (!(await lease(now, notDueWhileSending(guard, order.id, now), leaseEnd))) return null;
@@ -267,14 +267,14 @@ const NOT_SENT_MAX_WAIT_MS = 5_000;
 /**
  * The adapter sent nothing (a FIX session down): the attempt, recorded as started, never left,
  * so it is given back (no lookup is owed for it) and the order is tried again soon. The wait
- * grows with the order's age (a quarter of it, at least the venue's Retry-After, at most
- * NOT_SENT_MAX_WAIT_MS): a long outage does not rewrite every waiting order every second, and
- * an order goes out within a few seconds of the session's return.
+ * is a quarter of the order's age up to NOT_SENT_MAX_WAIT_MS, never less than the venue's
+ * Retry-After: a long outage does not rewrite every waiting order every second, and an order
+ * goes out within a few seconds of the session's return.
  */
 async function notSent(d: AttemptDeps, order: Order, intent: DispatchIntent, attempt: number, reason: string, retryAfterMs: number): Promise<Date | null> {
   const now = d.ctx.clock.now();
   const ageMs = now.getTime() - order.createdAt.getTime();
-  const retryAt = new Date(now.getTime() + Math.min(Math.max(NOT_SENT_MAX_WAIT_MS, retryAfterMs), Math.max(retryAfterMs, ageMs / 4)));
+  const retryAt = new Date(now.getTime() + Math.max(retryAfterMs, Math.min(ageMs / 4, NOT_SENT_MAX_WAIT_MS)));
   const ok = await fenced(d, order, { kind: 'execution_not_sent', attempt, reason, retryAt }, {
     kind: 'update', orderId: order.id, owner: d.owner, attempts: attempt - 1, nextAttemptAt: retryAt, leaseExpiresAt: null,
     inDoubt: intent.inDoubt, lastError: reason, at: now,

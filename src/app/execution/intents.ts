@@ -48,10 +48,11 @@ export function leaseToken(owner: string, ids: Ids): string {
 }
 
 /**
- * The intent created leased to `owner` (a claim of its own, leaseToken) with its first attempt started (attempts 1 and
- * execution_started in the audit trail), all in the order's own transaction, so the send needs
- * no claim and no write of its own. Should the instance die before sending, whoever takes the
- * lease over finds attempts 1 and looks the order up before sending: never a duplicate.
+ * The intent created leased to a claim of its own (leaseToken) with its first attempt started
+ * (attempts 1 and execution_started in the audit trail), all in the order's own transaction,
+ * so the send needs no claim and no write of its own. Should the instance die before sending,
+ * whoever takes the lease over finds attempts 1 and looks the order up before sending: never a
+ * duplicate.
  */
 export function claimedOnCommit(ids: Ids, order: Order, instance: string, leaseMs: number, at: Date): ClaimedOnCommit {
   const expiresAt = new Date(at.getTime() + leaseMs);
@@ -107,10 +108,6 @@ export type ExecutionRecord =
 
 export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'execution_not_sent', 'recovered'];
 
-/** Sends an order's audit trail records: each execution_started, less those that never left (execution_not_sent). */
-export function sendsRecorded(kinds: readonly string[]): number {
-  return kinds.filter((kind) => kind === 'execution_started').length - kinds.filter((kind) => kind === 'execution_not_sent').length;
-}
 
 function payloadOf(record: ExecutionRecord): Record<string, unknown> {
   switch (record.kind) {

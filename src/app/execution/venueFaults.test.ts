@@ -9,11 +9,10 @@
  * clock in executor.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkAgainstVenue, violations, type GatewayOrder, type VenueFigures } from '../../../test/support/executionChecks.ts';
+import { checkAgainstVenue, sendsRecorded, violations, type GatewayOrder, type VenueFigures } from '../../../test/support/executionChecks.ts';
 import { D } from '../../domain/money.ts';
 import type { Venue } from '../../ports/venue.ts';
 import { executionKit, type ExecutionKit, type KitOptions } from './executionTestKit.ts';
-import { sendsRecorded } from './intents.ts';
 
 const R2_FAULTS = { dropAnswerPct: 20, errorPct: 5, timeoutPct: 5, seed: 2026 };
 const FAST: KitOptions = {

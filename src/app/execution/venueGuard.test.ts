@@ -141,7 +141,7 @@ describe('venue guard', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await found).toEqual({ kind: 'found', view: viewOf('o-1') });
     expect(lookups).toEqual(['o-1@8000']);
-    expect(guard.sendInFlight('o-1')).toBe(false);
+    expect(guard.sends.inFlight('o-1')).toBe(false);
     expect(calls()).toBe(1);
   });
 
@@ -158,6 +158,6 @@ describe('venue guard', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await found).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/has not settled within 30000 ms/) });
     expect(lookups).toEqual([]);
-    expect([guard.sendInFlight('o-1'), await guard.sendSettled('o-1')]).toEqual([true, 'overdue']);
+    expect([guard.sends.inFlight('o-1'), await guard.sends.settled('o-1')]).toEqual([true, 'overdue']);
   });
 });

@@ -2,16 +2,13 @@
  * Everything between the gateway and one venue: the rate governor (cancels first, 429 and
  * Retry-After honoured), a circuit breaker (cockatiel; consecutive unknown outcomes and failed
  * lookups open it, a rejection is the venue working), a timeout on every call, and the book of
- * submits still on their way.
+ * submits still on their way (sendsOnTheirWay.ts).
  * Invariants:
  * - An answer that does not arrive in time is `unknown`, never a failure: the venue may have
  *   acted on the request.
- * - A send is over only when its request is over. The timeout ends the caller's wait, not the
- *   adapter's request (the port takes no abort signal; adapters keep theirs up to their own
- *   deadline), so a submit is on its way until the adapter's call settles. Until then a lookup
- *   of that order waits for it (the venue's "absent" would only mean "not yet"), at most until
- *   sendCapMs after it left, after which it fails, never `absent`. The executor asks whether a
- *   submit is on its way (sendInFlight, sendSettled) and sends nothing again meanwhile.
+ * - A send is over only when its request is over: a lookup of an order whose submit is still on
+ *   its way (`sends`) waits for it, at most until sendCapMs after it left, after which it fails,
+ *   never `absent`. The executor asks `sends` too, and sends nothing again meanwhile.
  * - `not_sent` is reported only when nothing reached the venue (breaker open, the caller's
  *   last check refused, or the adapter itself sent nothing), so it is not counted as an attempt.
  * - A throttled answer pauses the whole venue and does not count against the breaker.
@@ -26,6 +23,7 @@ import {
   VenueThrottled, type CancelOutcome, type FillSimulator, type SubmitOutcome, type Venue, type VenueOrderRequest, type VenueOrderView,
 } from '../../ports/venue.ts';
 import { RateGovernor, type GovernorOptions, type RequestPriority } from './governor.ts';
+import { SEND_CAP_MS, SendsOnTheirWay } from './sendsOnTheirWay.ts';
 
 export interface GuardOptions {
   /**
@@ -45,9 +43,6 @@ export interface GuardOptions {
   readonly sendCapMs?: number;
 }
 
-/** Well past every adapter's own request deadline (10 s by default, requestTimeoutMs). */
-export const SEND_CAP_MS = 60_000;
-
 export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
   timeoutMs: 5_000, breakerFailures: 5, halfOpenAfterMs: 10_000, rate: { ratePerSecond: 200, burst: 50 },
 };
@@ -59,18 +54,6 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
 export type GuardedSubmit =
   | Exclude<SubmitOutcome, { readonly outcome: 'not_sent' }>
   | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit' | 'venue'; readonly reason: string; readonly retryAfterMs: number | null };
-
-/**
- * Where an order's last submit stands: `settled` (answered, failed or past the adapter's own
- * deadline; or never sent), `in_flight`, or `overdue`: still unsettled sendCapMs after it left.
- */
-export type SendState = 'settled' | 'in_flight' | 'overdue';
-
-interface SendOnItsWay {
-  /** Resolves, never rejects, once the adapter's call settles. */
-  readonly settled: Promise<void>;
-  readonly overdueAt: number;
-}
 
 export type GuardedLookup =
   | { readonly kind: 'found'; readonly view: VenueOrderView }
@@ -112,10 +95,9 @@ export class VenueGuard {
   readonly governor: RateGovernor;
   readonly venue: Venue & Partial<FillSimulator>;
   readonly #breaker: CircuitBreakerPolicy;
-  readonly #clock: Clock;
   readonly #schedule: Schedule;
-  /** By client order id: submits whose adapter call has not settled, whether or not anyone still waits for them. */
-  readonly #sends = new Map<string, SendOnItsWay>();
+  /** Submits whose adapter call has not settled, whether or not anyone still waits for them. */
+  readonly sends: SendsOnTheirWay;
 
   constructor(
     readonly raw: Venue & Partial<FillSimulator>,
@@ -123,8 +105,8 @@ export class VenueGuard {
     clock: Clock,
     schedule: Schedule,
   ) {
-    this.#clock = clock;
     this.#schedule = schedule;
+    this.sends = new SendsOnTheirWay(options.sendCapMs ?? SEND_CAP_MS, clock, schedule);
     this.governor = new RateGovernor(options.rate, clock, schedule);
     this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof TaskCancelledError), {
       halfOpenAfter: options.halfOpenAfterMs,
@@ -154,7 +136,7 @@ export class VenueGuard {
           throw new Withheld(`not sent: ${error instanceof Error ? error.message : String(error)}`);
         });
         if (!go) throw new Withheld('not sent: withheld before sending (the dispatch lease was lost, or the order changed)');
-        const outcome = await this.#timed(() => this.#tracked(request.clientOrderId, () => this.raw.submit(request)));
+        const outcome = await this.#timed(() => this.sends.track(request.clientOrderId, () => this.raw.submit(request)));
         if (outcome.outcome === 'not_sent') {
           this.governor.pauseFor(outcome.retryAfterMs);
           throw new NotSent(outcome.reason, outcome.retryAfterMs);
@@ -178,8 +160,9 @@ export class VenueGuard {
   }
 
   async lookup(clientOrderId: string): Promise<GuardedLookup> {
-    if (this.sendInFlight(clientOrderId) && (await this.sendSettled(clientOrderId)) !== 'settled') {
-      return { kind: 'failed', reason: this.#stillOnItsWay(clientOrderId), retryAfterMs: null };
+    if ((await this.sends.settled(clientOrderId)) !== 'settled') {
+      const reason = `the last submit of ${clientOrderId} to ${this.name} has not settled within ${this.sends.capMs} ms; it may still reach the venue`;
+      return { kind: 'failed', reason, retryAfterMs: null };
     }
     return this.#call('lookup', () => this.raw.lookup(clientOrderId)).then(
       (view): GuardedLookup => (view ? { kind: 'found', view } : { kind: 'absent' }),
@@ -205,61 +188,6 @@ export class VenueGuard {
       const reason = this.#refused(error) ? `not sent: the circuit to ${this.name} is open` : this.#unknownReason(error);
       return { outcome: 'unknown', reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     }
-  }
-
-  /** When the submit of this order on its way becomes overdue (ms since the epoch); null when none is. */
-  sendOverdueAt(clientOrderId: string): number | null {
-    return this.#sends.get(clientOrderId)?.overdueAt ?? null;
-  }
-
-  /** The longest a submit counts as on its way (options.sendCapMs, else SEND_CAP_MS). */
-  get sendCapMs(): number {
-    return this.options.sendCapMs ?? SEND_CAP_MS;
-  }
-
-  /** Whether a submit of this order has left and its adapter call has not settled. */
-  sendInFlight(clientOrderId: string): boolean {
-    return this.#sends.has(clientOrderId);
-  }
-
-  /**
-   * Waits at most `withinMs` (and never past the cap) for this order's submit on its way to
-   * settle, and says where it stands then; `settled` at once when none is on its way.
-   */
-  async sendSettled(clientOrderId: string, withinMs = Number.POSITIVE_INFINITY): Promise<SendState> {
-    const send = this.#sends.get(clientOrderId);
-    if (!send) return 'settled';
-    const leftMs = send.overdueAt - this.#clock.now().getTime();
-    if (leftMs > 0) {
-      let cancel = () => {};
-      const waited = new Promise<void>((resolve) => {
-        cancel = this.#schedule(resolve, Math.min(withinMs, leftMs));
-      });
-      await Promise.race([send.settled, waited]);
-      cancel();
-    }
-    const still = this.#sends.get(clientOrderId);
-    if (!still) return 'settled';
-    return still.overdueAt <= this.#clock.now().getTime() ? 'overdue' : 'in_flight';
-  }
-
-  /** The adapter's submit, on the book until it settles, however long its caller waits for it. */
-  #tracked(clientOrderId: string, work: () => Promise<SubmitOutcome>): Promise<SubmitOutcome> {
-    const call = Promise.resolve().then(work);
-    // Off the book in the call's first reaction, so whoever sees its outcome sees it settled.
-    const forget = () => {
-      if (this.#sends.get(clientOrderId) === send) this.#sends.delete(clientOrderId);
-    };
-    const send: SendOnItsWay = {
-      settled: call.then(forget, forget),
-      overdueAt: this.#clock.now().getTime() + this.sendCapMs,
-    };
-    this.#sends.set(clientOrderId, send);
-    return call;
-  }
-
-  #stillOnItsWay(clientOrderId: string): string {
-    return `the last submit of ${clientOrderId} to ${this.name} has not settled within ${this.sendCapMs} ms; it may still reach the venue`;
   }
 
   /** Governor, breaker and timeout around a call whose failure is a thrown error. */
