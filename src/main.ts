@@ -14,7 +14,7 @@ import { Dispatcher } from './app/dispatch.ts';
 import type { ExecutorOptions } from './app/execution/executor.ts';
 import { VenueGuards } from './app/execution/venueGuard.ts';
 import { ExecutionReportProcessor } from './app/executionReports.ts';
-import { GroupCommitter } from './app/groupCommit.ts';
+import { GroupCommitter, groupCommitFor } from './app/groupCommit.ts';
 import { KeyedMutex } from './app/keyedMutex.ts';
 import { OutboxRelay } from './app/outboxRelay.ts';
 import { recoverWorkingOrders } from './app/recoverOrders.ts';
@@ -96,9 +96,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
   const ctx: OrderContext = {
     store,
-    // On PostgreSQL every commit serialises on the audit-head lock: a second batch in flight
-    // would only queue behind it, and a paused instance would hold the lock twice as long (R5).
-    committer: new GroupCommitter(store, bus, telemetry, logger, { maxInFlight: store.dialect === 'sqlite' ? 2 : 1 }),
+    committer: new GroupCommitter(store, bus, telemetry, logger, groupCommitFor(store.dialect)),
     clock: systemClock,
     ids: { next: () => uuidv7() },
     locks: new KeyedMutex(),

@@ -8,7 +8,7 @@ import { pendingOrder, submission } from '../adapters/store/contract/fixtures.ts
 import { asClientOrderId } from '../domain/ids.ts';
 import { StoreUnavailable, type OrderStore } from '../ports/store.ts';
 import { noTelemetry } from '../ports/telemetry.ts';
-import { GroupCommitter } from './groupCommit.ts';
+import { GroupCommitter, groupCommitFor } from './groupCommit.ts';
 import { submitOrder } from './submitOrder.ts';
 import { limitOrder, testApp, type TestApp } from './testContext.ts';
 
@@ -57,5 +57,32 @@ describe('group commit', () => {
     const seqs = app.published.filter((e) => e.traderId === 'seq-trader').map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(seqs.length).toBe(60);
+  });
+
+  it('hands the store batches of at most maxBatch, with at most maxInFlight at once, answering each change', async () => {
+    const options = groupCommitFor('sqlite');
+    const sizes: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const counting: OrderStore = { ...app.store, commit: async (changes) => {
+      sizes.push(changes.length);
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return await app.store.commit(changes);
+      } finally {
+        running -= 1;
+      }
+    } };
+    const bus = new MemoryBus();
+    const committer = new GroupCommitter(counting, bus, noTelemetry, app.ctx.log, options);
+    const orders = Array.from({ length: 3 * options.maxBatch + 5 }, () => pendingOrder('many'));
+    const answers = await Promise.all(orders.map((order) => committer.commit(submission(order))));
+    expect(Math.max(...sizes)).toBe(options.maxBatch);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(orders.length);
+    expect(mostAtOnce).toBe(options.maxInFlight);
+    expect(answers.map((events) => events.length)).toEqual(orders.map(() => 1));
+    expect(answers.map((events) => events[0]!.seq)).toEqual(orders.map((_, i) => i + 1));
   });
 });

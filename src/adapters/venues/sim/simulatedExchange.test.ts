@@ -226,11 +226,14 @@ describe('ids', () => {
     const time = new ManualTime();
     const sim = new SimulatedExchange({ clock: time, schedule: time.schedule, instanceId: 'x' });
     await sim.start();
-    const answers = ['a', 'b', 'c'].map((clientOrderId) => sim.submit(request({ clientOrderId })));
+    // Past two refills of the pool the numbers are drawn from.
+    const answers = Array.from({ length: 1100 }, (_, i) => sim.submit(request({ clientOrderId: `c${i}` })));
     time.flush();
     const ids = (await Promise.all(answers)).map((answer) => (answer.outcome === 'accepted' ? answer.venueOrderId : null));
     for (const id of ids) expect(id).toMatch(/^SIM-x-[0-9a-f]{16}$/);
-    expect(new Set(ids).size).toBe(3);
+    expect(new Set(ids).size).toBe(1100);
+    const numbers = ids.map((id) => BigInt(`0x${id!.slice(-16)}`));
+    expect(numbers.some((n, i) => i > 0 && n < numbers[i - 1]!)).toBe(true);
   });
 });
 

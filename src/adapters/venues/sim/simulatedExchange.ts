@@ -7,7 +7,7 @@
  * unique across instances (the gateway dedupes fills by venue fill id forever); the reports of
  * one order reach listeners in the order the exchange produced them.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { D, type Dec } from '../../../domain/money.ts';
 import { systemClock, type Clock } from '../../../ports/clock.ts';
 import type {
@@ -140,7 +140,7 @@ export class SimulatedExchange implements Venue, FillSimulator {
     this.#journalCapacity = Math.max(1, options.journalCapacity ?? 10_000);
     const instanceId = options.instanceId ?? `${this.#clock.now().getTime().toString(36)}${randomUUID().slice(0, 4)}`;
     this.#orderIdPrefix = `${this.name.toUpperCase()}-${instanceId}`;
-    this.#orderNumber = options.orderNumber ?? (() => randomBytes(8).toString('hex'));
+    this.#orderNumber = options.orderNumber ?? randomOrderNumbers();
   }
 
   async start(): Promise<void> {
@@ -313,4 +313,23 @@ export class SimulatedExchange implements Venue, FillSimulator {
   #notConnected(): string {
     return `venue ${this.name} is not connected`;
   }
+}
+
+/**
+ * 64 random bits per venue order id, so an id tells nothing of how many orders came before it.
+ * Drawn from a pool refilled 512 ids at a time: one randomBytes call per order cost the
+ * event loop about 14 µs, 3 % of its time at full intake.
+ */
+function randomOrderNumbers(): () => string {
+  const pool = Buffer.alloc(8 * 512);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    const text = pool.toString('hex', next, next + 8);
+    next += 8;
+    return text;
+  };
 }
