@@ -262,6 +262,9 @@ describe('journal', () => {
     const { sim } = await openExchange({ journalCapacity: 3 });
     for (const id of ['a', 'b', 'c', 'd', 'e']) await sim.lookup(id);
     expect(sim.journal().map((e) => e.clientOrderId)).toEqual(['c', 'd', 'e']);
+    // Past the point where older entries are dropped from memory.
+    for (const id of ['f', 'g', 'h']) await sim.lookup(id);
+    expect(sim.journal().map((e) => e.clientOrderId)).toEqual(['f', 'g', 'h']);
   });
 });
 
