@@ -51,3 +51,16 @@ describe('loadConfig: broker venues', () => {
     expect(() => loadConfig({ ORDERGATE_ALPACA_KEY_ID: 'PKENV' })).toThrow(/ORDERGATE_ALPACA_SECRET_KEY must be set/);
   });
 });
+
+describe('loadConfig: the metrics token', () => {
+  it('given none, then /metrics stays open as API.md says', () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+  });
+
+  it('given one, then it is read; given one too short or with a space, then the start stops naming the variable', () => {
+    expect(loadConfig({ ORDERGATE_METRICS_TOKEN: ' 0123456789abcdef01 ' }).metricsToken).toBe('0123456789abcdef01');
+    expect(() => loadConfig({ ORDERGATE_METRICS_TOKEN: 'short' })).toThrow(/ORDERGATE_METRICS_TOKEN must be 16 to 256 printable characters/);
+    expect(() => loadConfig({ ORDERGATE_METRICS_TOKEN: '0123456789 abcdef01' })).toThrow(ConfigError);
+  });
+});
+

@@ -38,6 +38,11 @@ export interface Config {
   readonly rateLimitPerMin: number;
   readonly idempotencyTtlHours: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * When set, GET /metrics answers only `Authorization: Bearer <this>` (ORDERGATE_METRICS_TOKEN):
+   * its counts are firm-wide, so a trader who can reach the gateway should not read them.
+   */
+  readonly metricsToken: string | null;
   readonly sim: SimConfig;
   /** Retries, leases, venue guards, reconciliation, the simulated exchange's front and faults. */
   readonly execution: ExecutionConfig;
@@ -146,6 +151,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ORDERGATE_JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----…")');
   }
   const databaseUrl = url(env, 'ORDERGATE_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const metricsToken = text(env, 'ORDERGATE_METRICS_TOKEN');
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('ORDERGATE_METRICS_TOKEN must be 16 to 256 printable characters without spaces, e.g. from `openssl rand -hex 24`');
+  }
   return {
     host: text(env, 'ORDERGATE_HOST') ?? '127.0.0.1',
     port: integer(env, 'ORDERGATE_PORT', 8080, 0, 65535),
@@ -163,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoCash,
     rateLimitPerMin: integer(env, 'ORDERGATE_RATE_LIMIT_PER_MIN', 100, 1, 1_000_000),
     idempotencyTtlHours: integer(env, 'ORDERGATE_IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
+    metricsToken,
     logLevel: oneOf(env, 'ORDERGATE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     execution: loadExecutionConfig(env, (message) => {
       throw new ConfigError(message);

@@ -126,6 +126,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     }),
     idempotency: new IdempotencyGuard(store, systemClock, config.idempotencyTtlHours),
     metrics: registry,
+    metricsToken: config.metricsToken,
     ready: () => ready,
     websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes, slowConsumerMs: config.wsSlowConsumerMs },
     risk: { gate: risk, controls },

@@ -20,6 +20,8 @@ export interface HttpDeps {
   readonly auth: Authenticator;
   readonly idempotency: IdempotencyGuard;
   readonly metrics: Registry;
+  /** When set, /metrics answers only this bearer token (ORDERGATE_METRICS_TOKEN). */
+  readonly metricsToken?: string | null;
   /** False until start-up recovery has run; order intake answers 503 until then. */
   readonly ready: () => boolean;
   readonly websocket: { readonly heartbeatMs: number; readonly maxBufferedBytes: number; readonly slowConsumerMs: number };

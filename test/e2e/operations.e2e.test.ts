@@ -61,3 +61,38 @@ describe('operations', () => {
     expect(doc.json.paths['/api/v1/orders/{id}/cancel']).toBeDefined();
   });
 });
+
+describe('/metrics with ORDERGATE_METRICS_TOKEN set', () => {
+  const metricsToken = 'scrape-only-7f3c9a1e5b2d';
+  let guarded: TestGateway;
+  beforeAll(async () => {
+    guarded = await startTestGateway({ ORDERGATE_METRICS_TOKEN: metricsToken });
+  });
+  afterAll(async () => {
+    await guarded?.stop();
+  });
+
+  it('answers the scraper that sends the token', async () => {
+    const r = await guarded.call('GET', '/metrics', { token: metricsToken });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/\nordergate_bus_up 1\n/);
+  });
+
+  it('refuses no token, a wrong one and a trader\'s token with a 401 that says what to send, and shows no figure', async () => {
+    const trader = await guarded.token('alice');
+    for (const token of [null, `${metricsToken}x`, trader]) {
+      const r = await guarded.call('GET', '/metrics', { token });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+      expect(r.json).toMatchObject({ code: 'unauthorized', detail: expect.stringContaining('ORDERGATE_METRICS_TOKEN') });
+      expect(r.text).not.toContain('ordergate_');
+    }
+  });
+
+  it('leaves /health and /api/v1/health/orders open to probes', async () => {
+    expect((await guarded.call('GET', '/health', { token: null })).status).toBe(200);
+    expect((await guarded.call('GET', '/api/v1/health/orders', { token: null })).status).toBe(200);
+  });
+});
+
