@@ -16,7 +16,7 @@ import { venueRegistry, type OrderContext } from '../src/app/context.ts';
 import { Dispatcher } from '../src/app/dispatch.ts';
 import { DEFAULT_GUARD_OPTIONS, VenueGuards } from '../src/app/execution/venueGuard.ts';
 import { ExecutionReportProcessor } from '../src/app/executionReports.ts';
-import { GroupCommitter } from '../src/app/groupCommit.ts';
+import { GroupCommitter, groupCommitFor } from '../src/app/groupCommit.ts';
 import { KeyedMutex } from '../src/app/keyedMutex.ts';
 import { bookMaxAgeMs, RiskGate } from '../src/app/risk/riskGate.ts';
 import { submitOrder } from '../src/app/submitOrder.ts';
@@ -68,7 +68,8 @@ async function pipeline(withRisk: boolean) {
   }
   const ctx: OrderContext = {
     store,
-    committer: new GroupCommitter(store, new MemoryBus(), noTelemetry, silentLogger),
+    // Batched as the gateway batches on this store.
+    committer: new GroupCommitter(store, new MemoryBus(), noTelemetry, silentLogger, groupCommitFor(store.dialect)),
     clock: systemClock,
     ids: { next: () => uuidv7() },
     locks: new KeyedMutex(),

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
 
   if (opts.phases.has('risk')) {
     log('pre-trade risk on and off, in process (SQLite)');
-    results.riskCost = await measureRiskCost(64, opts.duration, 2, opts.noise, log);
+    results.riskCost = await measureRiskCost(64, opts.duration, 3, opts.noise, log);
   }
 
   console.log(renderTable(results));
