@@ -32,21 +32,16 @@ export interface GroupCommitOptions {
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 };
 
 /**
- * What each store does best, measured with `npm run bench` (2026-12-03):
- * - SQLite: two batches in flight, at most 64 changes each. With 64 clients each waiting for
- *   its 201 before sending again, one batch of every waiting order (about 120 changes) made
- *   them all wait for the whole commit and then arrive together, while the commit thread idled
- *   half the time. Smaller batches let the first answers go out while the next batch commits.
- *   Gateway at 64 connections (`--phases intake --connections 64 --duration 8`, alternating
- *   rounds): batches of up to 256 gave 1,782, 1,460, 1,422 orders/s; of 64, 2,000, 2,145, 1,408
- *   and later 2,009, 1,686, 1,960; of 32, 2,143, 2,213, 1,496 and later 2,151, 1,571, 2,071.
- *   But in process, with no HTTP work to overlap (the risk bench's pipeline), 32 lost 10–15 %
- *   to its extra commits while 64 matched 256, so 64. Splitting the queue evenly across the
- *   free slots was slower than any of these.
+ * What each store does best (measured with `npm run bench`; the figures are in the README,
+ * Performance):
+ * - SQLite: two batches in flight of at most 64 changes. Uncapped, with clients that each wait
+ *   for a 201 before sending again, every waiting order went into one batch: all of them waited
+ *   for the whole commit and then arrived together, and the commit thread idled half the time.
+ *   Capped, the first answers go out while the next batch commits. 32 did as well at the
+ *   gateway but lost to its extra commits where there is no HTTP work to overlap.
  * - PostgreSQL: one batch in flight, since every commit serialises on the audit-head lock (a
  *   second would only queue behind it, and a paused instance would hold the lock twice as long,
- *   R5); batches of up to 256, as smaller ones measured slower (689 and 910 orders/s against 501
- *   and 762 with batches of 32).
+ *   R5); batches of up to 256, as smaller ones measured slower.
  */
 export function groupCommitFor(dialect: 'sqlite' | 'postgres'): GroupCommitOptions {
   return dialect === 'sqlite' ? { maxBatch: 64, maxInFlight: 2 } : { maxBatch: 256, maxInFlight: 1 };

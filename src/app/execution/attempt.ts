@@ -147,7 +147,7 @@ async function sendRiding(
       if (changed) return runIntent(d, started ? { ...intent, attempts: intent.attempts - 1 } : intent);
       // Withheld: the lease is another instance's now, or the store failed and the lease will lapse.
       if (outcome.cause === 'withheld') return null;
-      if (outcome.cause === 'venue') return notSent(d, order, intent, attempt, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
+      if (outcome.cause === 'venue') return notSent(d, order, intent, attempt, outcome.reason, outcome.retryAfterMs);
       return reschedule(d, order, intent, outcome.reason, outcome.retryAfterMs ?? d.policy.baseDelayMs);
     case 'accepted':
       await apply(d, order.venue, { kind: 'ack', clientOrderId: order.id, venueOrderId: outcome.venueOrderId, at: now });

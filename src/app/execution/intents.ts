@@ -108,7 +108,6 @@ export type ExecutionRecord =
 
 export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'execution_not_sent', 'recovered'];
 
-
 function payloadOf(record: ExecutionRecord): Record<string, unknown> {
   switch (record.kind) {
     case 'execution_started':

@@ -53,7 +53,8 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
  */
 export type GuardedSubmit =
   | Exclude<SubmitOutcome, { readonly outcome: 'not_sent' }>
-  | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit' | 'venue'; readonly reason: string; readonly retryAfterMs: number | null };
+  | { readonly outcome: 'not_sent'; readonly cause: 'withheld' | 'circuit'; readonly reason: string; readonly retryAfterMs: number | null }
+  | { readonly outcome: 'not_sent'; readonly cause: 'venue'; readonly reason: string; readonly retryAfterMs: number };
 
 export type GuardedLookup =
   | { readonly kind: 'found'; readonly view: VenueOrderView }
@@ -210,7 +211,7 @@ export class VenueGuard {
   /**
    * The call, or TaskCancelledError after timeoutMs. A timer of the Schedule port rather than
    * cockatiel's timeout policy, which made (and aborted) a signal per call that the venue's call
-   * does not take; the call goes on after it (see #tracked).
+   * does not take; the call goes on after it (`sends` keeps track of it).
    */
   #timed<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -248,7 +249,7 @@ export class VenueGuard {
       submit: async (request) => {
         const outcome = await this.submit(request, async () => true);
         if (outcome.outcome !== 'not_sent') return outcome;
-        return outcome.cause === 'venue' && outcome.retryAfterMs !== null
+        return outcome.cause === 'venue'
           ? { outcome: 'not_sent', reason: outcome.reason, retryAfterMs: outcome.retryAfterMs }
           : { outcome: 'unknown', reason: outcome.reason };
       },

@@ -1,4 +1,4 @@
-/** Operations endpoints: liveness, dependency health, Prometheus metrics. */
+/** Operations endpoints: liveness, dependency health, Prometheus metrics (behind ORDERGATE_METRICS_TOKEN when set). */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
