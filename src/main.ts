@@ -80,7 +80,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     ...(config.sim.startPrices ? { startPrices: config.sim.startPrices } : {}),
   });
   await sim.start();
-  const execution = await connectVenues(config, store, sim, logger);
+  // This instance's name on its dispatch leases and venue session leases: a stable one
+  // (ORDERGATE_INSTANCE_ID) lets a restart resume its own leases at once.
+  const instance = config.execution.instanceId ?? `instance-${uuidv7()}`;
+  const execution = await connectVenues(config, store, sim, instance, logger);
 
   const risk = new RiskGate(store.accounts, systemClock, {
     openingCash: new D(config.demoCash), livePrice: (symbol) => sim.referencePrice(symbol), bookMaxAgeMs: bookMaxAgeMs(store.dialect),
@@ -106,7 +109,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     risk,
   };
   const reports = new ExecutionReportProcessor(ctx);
-  const dispatcher = new Dispatcher(ctx, reports, { guards: execution.guards, executor: executorOptions(config.execution) });
+  const dispatcher = new Dispatcher(ctx, reports, { guards: execution.guards, executor: executorOptions(config.execution, instance) });
   const reconciler = new Reconciler(ctx, reports, () => execution.venues.names().map((name) => execution.venues.get(name)!),
     { ...DEFAULT_RECONCILER_OPTIONS, intervalMs: config.execution.reconcileIntervalMs }, systemSchedule);
   execution.venues.gateOn((name) => reconciler.isReconciled(name));
@@ -180,13 +183,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
  * The venues of the stored configurations (credentials from the vault), each behind its guard,
  * and the routing registry over them, which also carries the admin API's venue administration.
  */
-async function connectVenues(config: Config, store: OrderStore, sim: SimulatedExchange, logger: Logger) {
+async function connectVenues(config: Config, store: OrderStore, sim: SimulatedExchange, instance: string, logger: Logger) {
   await describeBuiltInSim(store.execution, config.execution, systemClock.now());
   const configs = await store.execution.listVenueConfigs();
   const vault = openVault(store.credentials, config.credentialsKey, config.dataDir, systemClock, () => uuidv7(), logger);
   const raw = await openVenues(configs, {
     localSim: sim, log: logger, vault, environment: config.brokers, dataDir: config.dataDir,
     workingOrderIds: async (venue) => (await store.listWorkingOrders(venue)).map((order) => order.id),
+    // Instances share a PostgreSQL database; a SQLite data folder belongs to one instance.
+    ...(store.dialect === 'postgres' ? { sessions: { owner: instance, leases: store.execution, clock: systemClock, schedule: systemSchedule } } : {}),
   });
   // Brokers connect in parallel: each waits (bounded) for its stream or session before returning.
   await Promise.all(raw.filter((venue) => venue !== sim).map((venue) => venue.start()));
@@ -200,9 +205,9 @@ async function connectVenues(config: Config, store: OrderStore, sim: SimulatedEx
   return { raw, guards, venues };
 }
 
-function executorOptions(c: ExecutionConfig): Partial<ExecutorOptions> {
+function executorOptions(c: ExecutionConfig, owner: string): Partial<ExecutorOptions> {
   return {
-    ...(c.instanceId ? { owner: c.instanceId } : {}),
+    owner,
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,
     policy: { maxAttempts: c.submitAttempts, baseDelayMs: c.retryBaseMs, jitterRatio: c.retryJitterPct / 100, maxDelayMs: c.retryMaxMs },

@@ -9,11 +9,15 @@
  * be refused, or reach the venue twice.
  * So here the cancel goes to the venue only for an acknowledged order; for the rest the
  * request commits with an `expedite` of the dispatch intent and wakes the executor.
+ * An acknowledged order at a venue whose session runs on another instance (Venue.serving)
+ * cannot be cancelled from here: its request commits with a new dispatch intent, which only
+ * that instance claims, and its executor sends the cancel (attempt.ts relayCancel).
  */
 import { decide, type Rejection } from '../domain/order/decide.ts';
 import type { Order } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { OrderChange } from '../ports/store.ts';
+import { servesHere } from '../ports/venue.ts';
 import type { OrderContext } from './context.ts';
 import { buildChange } from './orderChanges.ts';
 import type { IdempotencyWriter } from './submitOrder.ts';
@@ -50,15 +54,25 @@ export async function cancelOrder(
   return ok((await ctx.store.findTraderOrder(traderId, orderId)) ?? requested.value);
 }
 
-/** The change that records a cancel request, with the expedite of the intent when the executor still owns the submit. */
+/**
+ * The change that records a cancel request: with the expedite of the intent when the executor
+ * still owns the submit, or an intent to relay the cancel when the venue's session runs elsewhere.
+ */
 export function cancelChange(ctx: OrderContext, requested: Order, change: OrderChange): OrderChange {
-  if (requested.venueOrderId !== null) return change;
-  return { ...change, intents: [...(change.intents ?? []), { kind: 'expedite', orderId: requested.id, at: ctx.clock.now() }] };
+  const intents = change.intents ?? [];
+  if (requested.venueOrderId === null) return { ...change, intents: [...intents, { kind: 'expedite', orderId: requested.id, at: ctx.clock.now() }] };
+  if (!sessionElsewhere(ctx, requested)) return change;
+  return { ...change, intents: [...intents, { kind: 'create', orderId: requested.id, venue: requested.venue, at: ctx.clock.now(), attempts: 0 }] };
+}
+
+function sessionElsewhere(ctx: OrderContext, order: Order): boolean {
+  const venue = ctx.venues.get(order.venue);
+  return venue !== undefined && !servesHere(venue);
 }
 
 /** After the cancel request of `requested` is committed: ask its venue, or leave it to the executor (see above). */
 export async function sendCancel(ctx: OrderContext, execution: ExecutionWake, requested: Order): Promise<void> {
-  if (requested.venueOrderId === null) {
+  if (requested.venueOrderId === null || sessionElsewhere(ctx, requested)) {
     execution.dispatch(requested);
     return;
   }

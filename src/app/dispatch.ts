@@ -4,9 +4,12 @@
  * executor, which claims intents with a lease, sends with the same client order id on every
  * attempt, looks the order up before any retry, and records each attempt in the audit trail.
  * A submit ends accepted, rejected (definitive) or unknown; unknown is never treated as failed.
+ * An intent for a venue whose session runs on another instance (Venue.serving) is that
+ * instance's to claim: dispatch() tells it through the store's dispatch signal, if it has one.
  */
 import type { Order } from '../domain/order/order.ts';
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../ports/clock.ts';
+import { servesHere } from '../ports/venue.ts';
 import type { OrderContext } from './context.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
 import { DEFAULT_EXECUTOR_OPTIONS, Executor, type ExecutorOptions } from './execution/executor.ts';
@@ -29,7 +32,9 @@ export class Dispatcher {
   readonly executor: Executor;
   readonly guards: VenueGuards;
 
-  constructor(ctx: OrderContext, reports: ExecutionReportProcessor, options: DispatchOptions = {}) {
+  #stopListening: Array<() => void> = [];
+
+  constructor(private readonly ctx: OrderContext, reports: ExecutionReportProcessor, options: DispatchOptions = {}) {
     const clock = options.clock ?? systemClock;
     const schedule = options.schedule ?? systemSchedule;
     this.guards = options.guards ?? new VenueGuards((name) => ctx.venues.get(name), () => DEFAULT_GUARD_OPTIONS, clock, schedule);
@@ -47,16 +52,35 @@ export class Dispatcher {
    * the executor claim it now rather than at its next poll.
    */
   dispatch(order: Order, claimed: ClaimedOnCommit | null = null): void {
-    if (claimed) this.executor.runClaimed(claimed, order);
-    else this.executor.wake();
+    if (claimed) {
+      this.executor.runClaimed(claimed, order);
+      return;
+    }
+    this.executor.wake();
+    const venue = this.ctx.venues.get(order.venue);
+    if (venue && !servesHere(venue)) this.ctx.store.dispatchSignal?.announce(order.venue);
   }
 
-  /** Starts polling for intents of other instances whose lease lapsed, and backoffs that ended. */
+  /**
+   * Starts polling for intents of other instances whose lease lapsed, and backoffs that ended,
+   * and listens for intents other instances commit for venues whose session runs here.
+   */
   start(): Promise<void> {
+    const announced = this.ctx.store.dispatchSignal?.onAnnounced((name) => {
+      const venue = this.ctx.venues.get(name);
+      if (venue && servesHere(venue)) this.executor.wake();
+    });
+    // A session back (a reconnect, or a takeover from another instance): what waited for it is due.
+    const restored = this.ctx.venues.names().flatMap((name) => {
+      const stop = this.ctx.venues.get(name)?.onStreamRestored?.(() => this.executor.wake());
+      return stop ? [stop] : [];
+    });
+    this.#stopListening = [...(announced ? [announced] : []), ...restored];
     return this.executor.start();
   }
 
   stop(): void {
+    for (const stop of this.#stopListening.splice(0)) stop();
     this.executor.stop();
   }
 

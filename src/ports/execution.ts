@@ -75,6 +75,31 @@ export interface DispatchClaim {
   readonly now: Date;
   readonly leaseMs: number;
   readonly limit: number;
+  /** Not the intents of these venues (whose sessions run on other instances); absent or empty: any venue. */
+  readonly exceptVenues?: readonly string[];
+}
+
+/**
+ * Who runs a venue session that only one instance may run at a time (a FIX session), until when.
+ * The holder renews it well before `expiresAt`; another instance takes it over only after.
+ */
+export interface VenueSessionLease {
+  readonly venue: string;
+  readonly owner: string;
+  /** When this owner took it (kept across renewals). */
+  readonly acquiredAt: Date;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Wakes the instance that runs a venue's session when another instance commits an intent for
+ * it, so it is claimed now rather than at the next poll. Best effort: the intent is in the
+ * store either way, and a lost signal costs one poll interval.
+ */
+export interface DispatchSignal {
+  announce(venue: string): void;
+  onAnnounced(listener: (venue: string) => void): () => void;
+  close(): Promise<void>;
 }
 
 export interface VenueConfig {
@@ -127,7 +152,7 @@ export interface RecordedFill {
 }
 
 export interface ExecutionStore {
-  /** Leases up to `limit` due intents whose lease is free or expired, oldest due first. */
+  /** Leases up to `limit` due intents whose lease is free or expired, oldest due first, but none of `exceptVenues`. */
   claimDispatchIntents(claim: DispatchClaim): Promise<DispatchIntent[]>;
   /**
    * Frees every lease this owner holds, under its own name or one of its claims (`owner/…`): a
@@ -152,6 +177,17 @@ export interface ExecutionStore {
   lastReconciliationRuns(): Promise<ReconciliationRun[]>;
   /** The fills cursor of the venue's latest successful run. */
   lastFillsCursor(venue: string): Promise<string | null>;
+
+  /**
+   * Takes or renews the lease of a single-session venue for `owner` until now + ttlMs, when it is
+   * free, expired or already this owner's; otherwise leaves it. Answers the lease as it stands
+   * after, so the caller holds it exactly when `owner` is its own. Atomic across instances.
+   */
+  acquireVenueSession(request: { readonly venue: string; readonly owner: string; readonly now: Date; readonly ttlMs: number }): Promise<VenueSessionLease>;
+  /** Ends the lease if `owner` holds it (a clean stop), so another instance may take it at once. */
+  releaseVenueSession(venue: string, owner: string): Promise<void>;
+  /** Every single-session venue's lease, expired or not. */
+  listVenueSessions(): Promise<VenueSessionLease[]>;
 
   /** The fill a venue names by its id, busted or not; null when it was never recorded. */
   findFill(venue: string, venueFillId: string): Promise<RecordedFill | null>;

@@ -8,7 +8,7 @@ import type { Dec } from '../domain/money.ts';
 import type { Fill, Order, OrderStatus } from '../domain/order/order.ts';
 import type { AccountEffect, AccountStore } from './accounts.ts';
 import type { OutboxEvent } from './bus.ts';
-import type { DispatchIntentWrite, ExecutionStore } from './execution.ts';
+import type { DispatchIntentWrite, DispatchSignal, ExecutionStore } from './execution.ts';
 import type { VenueCredentialStore } from './venueCredentials.ts';
 
 export interface StoredFill extends Fill {
@@ -124,6 +124,8 @@ export interface OrderStore {
   readonly accounts: AccountStore;
   /** Dispatch intents, venue configurations, routing rules, reconciliation runs (ports/execution.ts). */
   readonly execution: ExecutionStore;
+  /** Between instances sharing this store (PostgreSQL); absent where one instance owns the store. */
+  readonly dispatchSignal?: DispatchSignal;
   /** Venue credentials, sealed (ports/venueCredentials.ts). */
   readonly credentials: VenueCredentialStore;
   /** Applies pending numbered migrations; safe to call from several processes at once. */

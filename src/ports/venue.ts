@@ -136,7 +136,16 @@ export interface Venue {
   fillsSince?(cursor: string | null, limit: number): Promise<VenueFillsPage>;
   /** Called each time the report stream is back after a break, so the gateway fetches what it missed. */
   onStreamRestored?(listener: () => void): () => void;
+  /**
+   * False while another gateway instance runs this venue's session (a FIX session runs on one
+   * instance at a time): nothing may be sent through it here, so this instance's executor leaves
+   * its intents to that instance, and its reconciliation to it. Absent: always true.
+   */
+  serving?(): boolean;
 }
+
+/** Whether anything may be sent to the venue from this instance now (see Venue.serving). */
+export const servesHere = (venue: Venue): boolean => venue.serving?.() ?? true;
 
 export type FillSimulationError =
   | { readonly code: 'order_not_at_venue'; readonly message: string }

@@ -1,6 +1,7 @@
 /**
- * The execution tables as Kysely sees them (0004_execution in both dialects): dispatch intents,
- * venue configurations, routing rules and reconciliation runs. Flags are 0/1 integers on both
+ * The execution tables as Kysely sees them (0004_execution and 0007_venue_sessions in both
+ * dialects): dispatch intents, venue configurations, routing rules, reconciliation runs and the
+ * leases of single-session venues. Flags are 0/1 integers on both
  * dialects; timestamps ISO 8601 text in, text (SQLite) or Date (PostgreSQL) out.
  */
 import type { Timestamp } from './schema.ts';
@@ -58,10 +59,18 @@ export interface FillAdjustmentsTable {
   at: Timestamp;
 }
 
+export interface VenueSessionsTable {
+  venue: string;
+  owner: string;
+  acquired_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface ExecutionTables {
   dispatch_intents: DispatchIntentsTable;
   venues: VenuesTable;
   routing_rules: RoutingRulesTable;
   reconciliation_runs: ReconciliationRunsTable;
   fill_adjustments: FillAdjustmentsTable;
+  venue_sessions: VenueSessionsTable;
 }

@@ -12,7 +12,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { decimalText } from '../../domain/money.ts';
 import type {
-  DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, RoutingRule, VenueConfig,
+  DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, VenueSessionLease, RoutingRule, VenueConfig,
 } from '../../ports/execution.ts';
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
@@ -138,6 +138,7 @@ async function claim(db: Db, request: DispatchClaim, lockRows: boolean): Promise
     const due = await trx.selectFrom('dispatch_intents').select('order_id')
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .$if((request.exceptVenues?.length ?? 0) > 0, (query) => query.where('venue', 'not in', [...request.exceptVenues!]))
       .orderBy('next_attempt_at').orderBy('order_id')
       .limit(request.limit)
       .$if(lockRows, (query) => query.forUpdate().skipLocked())
@@ -150,6 +151,26 @@ async function claim(db: Db, request: DispatchClaim, lockRows: boolean): Promise
       .execute();
     return rows.map(intentFromRow).sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime());
   });
+}
+
+/** The upsert takes the row only where it is this owner's or has expired; the read after says who holds it. */
+async function acquireSession(db: Db, request: { venue: string; owner: string; now: Date; ttlMs: number }): Promise<VenueSessionLease> {
+  const now = iso(request.now);
+  const row = { venue: request.venue, owner: request.owner, acquired_at: now, expires_at: iso(new Date(request.now.getTime() + request.ttlMs)) };
+  return db.transaction().execute(async (trx) => {
+    await trx.insertInto('venue_sessions').values(row)
+      .onConflict((conflict) => conflict.column('venue').doUpdateSet({
+        owner: row.owner,
+        expires_at: row.expires_at,
+        acquired_at: (eb) => eb.case().when('venue_sessions.owner', '=', row.owner).then(eb.ref('venue_sessions.acquired_at')).else(row.acquired_at).end(),
+      }).where((eb) => eb.or([eb('venue_sessions.owner', '=', row.owner), eb('venue_sessions.expires_at', '<=', now)])))
+      .execute();
+    return sessionFromRow(await trx.selectFrom('venue_sessions').selectAll().where('venue', '=', request.venue).executeTakeFirstOrThrow());
+  });
+}
+
+function sessionFromRow(row: { venue: string; owner: string; acquired_at: string | Date; expires_at: string | Date }): VenueSessionLease {
+  return { venue: row.venue, owner: row.owner, acquiredAt: toDate(row.acquired_at), expiresAt: toDate(row.expires_at) };
 }
 
 async function inDoubtOrderIds(db: Db, orderIds: readonly string[]): Promise<Set<string>> {
@@ -241,6 +262,11 @@ export function createExecutionStore(db: Db, lockRows: boolean, run: Run): Execu
       }).execute();
     }),
     lastReconciliationRuns: () => run(() => lastRuns(db)),
+    acquireVenueSession: (request) => run(() => acquireSession(db, request)),
+    releaseVenueSession: (venue, owner) => write(async (trx) => {
+      await trx.deleteFrom('venue_sessions').where('venue', '=', venue).where('owner', '=', owner).execute();
+    }),
+    listVenueSessions: () => run(async () => (await db.selectFrom('venue_sessions').selectAll().orderBy('venue').execute()).map(sessionFromRow)),
     findFill: (venue, venueFillId) => run(async () => {
       const row = await db.selectFrom('fills').selectAll().where('venue', '=', venue).where('venue_fill_id', '=', venueFillId).executeTakeFirst();
       if (!row) return null;

@@ -28,13 +28,22 @@ import { generateEncryptionKey, parseEncryptionKey, type EncryptionKey } from '.
 import { FaultPlan, FaultyVenue, parseFaultSettings } from './sim/faults.ts';
 import { SimHttpVenue } from './sim/simHttpVenue.ts';
 import { SimulatedExchange } from './sim/simulatedExchange.ts';
-import { checkCredentials, checkSettings, isBrokerKind } from './venueKinds.ts';
+import { SINGLE_SESSION_DEFAULTS, SingleSessionVenue, type SingleSessionOptions } from './singleSession.ts';
+import { checkCredentials, checkSettings, isBrokerKind, VENUE_KINDS } from './venueKinds.ts';
 
 export type AnyVenue = Venue & Partial<FillSimulator>;
 
 export interface VenueBuildContext extends BrokerContext {
   /** Serves the configuration named like it (the built-in `sim`). */
   readonly localSim: SimulatedExchange;
+  /** The lease that lets one instance at a time run a single-session venue (FIX); absent, such a venue runs here unleased. */
+  readonly sessions?: Omit<SingleSessionOptions, 'log' | 'ttlMs' | 'renewMs' | 'giveUpMs'>;
+}
+
+/** A lease's settings from the venue's `sessionLeaseMs`: renewed at a third of it; given up after four leases logged off. */
+function sessionLeaseTimes(settings: Readonly<Record<string, unknown>>): Pick<SingleSessionOptions, 'ttlMs' | 'renewMs' | 'giveUpMs'> {
+  const ttlMs = typeof settings.sessionLeaseMs === 'number' ? settings.sessionLeaseMs : SINGLE_SESSION_DEFAULTS.ttlMs;
+  return { ttlMs, renewMs: Math.floor(ttlMs / 3), giveUpMs: ttlMs * 4 };
 }
 
 export async function describeBuiltInSim(store: ExecutionStore, execution: ExecutionConfig, now: Date): Promise<void> {
@@ -97,8 +106,11 @@ export async function buildVenue(config: VenueConfig, context: VenueBuildContext
     }
     case 'sim_http':
       return new SimHttpVenue({ name: config.name, url: settings.url!, requestTimeoutMs: settings.timeoutMs ?? 10_000 });
-    default:
-      return buildBrokerVenue(config, context);
+    default: {
+      const venue = await buildBrokerVenue(config, context);
+      if (!venue || !VENUE_KINDS[config.kind]?.singleSession || !context.sessions) return venue;
+      return new SingleSessionVenue(venue, { ...context.sessions, ...sessionLeaseTimes(config.settings), log });
+    }
   }
 }
 

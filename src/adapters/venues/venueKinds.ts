@@ -26,6 +26,8 @@ interface KindSpec {
   readonly requiredSettings: readonly string[];
   readonly requiredCredentials: readonly string[];
   readonly optionalCredentials: readonly string[];
+  /** One instance at a time runs a venue of this kind, under a lease (singleSession.ts). */
+  readonly singleSession?: true;
 }
 
 const integer = (min: number, max: number): Spec => ({ type: 'integer', min, max });
@@ -77,8 +79,10 @@ export const VENUE_KINDS: Readonly<Record<string, KindSpec>> = {
       resetSeqNumOnLogon: { type: 'boolean' },
       sessionResetTime: { type: 'text', pattern: /^([01][0-9]|2[0-3]):[0-5][0-9]$/, hint: 'HH:MM, 24-hour' },
       sessionTimeZone: { type: 'check', check: (value) => (typeof value === 'string' && isTimeZone(value) ? null : 'must be an IANA time zone such as UTC or America/New_York') },
+      sessionLeaseMs: integer(3_000, 300_000),
     },
     requiredSettings: ['host', 'port', 'senderCompId', 'targetCompId'], requiredCredentials: [], optionalCredentials: ['username', 'password'],
+    singleSession: true,
   },
 };
 

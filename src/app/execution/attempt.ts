@@ -60,6 +60,7 @@ export async function runIntent(deps: AttemptDeps, intent: DispatchIntent): Prom
     ctx.log.error({ orderId: intent.orderId }, 'dispatch intent for an order that does not exist; left for an operator');
     return null;
   }
+  if (order.status === 'pending_cancel' && order.venueOrderId !== null && intent.attempts === 0) return relayCancel(d, order, intent);
   if (!awaitsVenue(order)) {
     await finish(d, order, { kind: 'recovered', attempt: intent.attempts, via: 'order', found: order.status, resolution: 'none' });
     return null;
@@ -94,6 +95,26 @@ export async function runClaimedOnCommit(deps: AttemptDeps, intent: DispatchInte
   const guard = d.guard(intent.venue);
   if (!guard) return runIntent(d, intent);
   return send(d, order, intent, guard, true);
+}
+
+/**
+ * The intent of a cancel requested on an instance where the venue's session does not run
+ * (cancelOrder.ts): only an instance serving the venue claims it, and sends the cancel. An
+ * unknown outcome is tried again after a backoff; the order's next state (cancelled, or back
+ * to working on the venue's cancel reject) arrives as an execution report, and a later turn
+ * of an order no longer pending_cancel closes the intent.
+ */
+async function relayCancel(d: AttemptDeps, order: Order, intent: DispatchIntent): Promise<Date | null> {
+  const guard = d.guard(intent.venue);
+  if (!guard) return reschedule(d, order, intent, `venue ${intent.venue} is not connected`, d.policy.maxDelayMs);
+  const outcome = await guard.cancel(order.id);
+  if (outcome.outcome === 'unknown') {
+    return reschedule(d, order, intent, `cancel outcome unknown: ${outcome.reason}`, Math.max(outcome.retryAfterMs ?? 0, d.policy.baseDelayMs));
+  }
+  await finish(d, order, {
+    kind: 'cancel_relayed', attempt: 1, outcome: outcome.outcome, reason: outcome.outcome === 'rejected' ? outcome.reason : null,
+  });
+  return null;
 }
 
 /** `started`: the attempt is already recorded (claimed on commit), so it is sent as it is. */

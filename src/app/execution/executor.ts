@@ -13,6 +13,7 @@ import type { DispatchIntent } from '../../ports/execution.ts';
 import type { OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
 import type { Order } from '../../domain/order/order.ts';
+import { servesHere } from '../../ports/venue.ts';
 import { runClaimedOnCommit, runIntent, type AttemptDeps } from './attempt.ts';
 import { claimedOnCommit, DEFAULT_RETRY_POLICY, leaseToken, type ClaimedOnCommit, type RetryPolicy } from './intents.ts';
 import type { VenueGuard } from './venueGuard.ts';
@@ -87,7 +88,18 @@ export class Executor {
    */
   claimOnCommit(order: Order, at: Date): ClaimedOnCommit | null {
     if (this.#stopped || this.#inFlight.size >= this.options.maxInFlight) return null;
+    const venue = this.ctx.venues.get(order.venue);
+    if (venue && !servesHere(venue)) return null;
     return claimedOnCommit(this.ctx.ids, order, this.options.owner, this.options.leaseMs, at);
+  }
+
+  /**
+   * The venues whose sessions run on other instances (Venue.serving): their intents are left to
+   * those instances. Any other venue's intent is claimed here, even one with no adapter here: it
+   * is rescheduled with that reason (attempt.ts), for an operator to see.
+   */
+  #standingBy(): string[] {
+    return this.ctx.venues.names().filter((name) => !servesHere(this.ctx.venues.get(name)!));
   }
 
   /** The order and what claimOnCommit() gave are committed: send it now. */
@@ -139,7 +151,7 @@ export class Executor {
       }
       const limit = Math.min(room, this.options.claimBatch);
       const claimed = await this.ctx.store.execution.claimDispatchIntents({
-        owner: leaseToken(this.options.owner, this.ctx.ids), now: this.clock.now(), leaseMs: this.options.leaseMs, limit,
+        owner: leaseToken(this.options.owner, this.ctx.ids), now: this.clock.now(), leaseMs: this.options.leaseMs, limit, exceptVenues: this.#standingBy(),
       });
       for (const intent of claimed) this.#run(intent, () => runIntent(this.#deps, intent));
       this.#backlog = claimed.length === limit;

@@ -104,9 +104,11 @@ export type ExecutionRecord =
       readonly found: string;
       /** What was done: adopted the venue's state, or closed the order because the venue never had it. */
       readonly resolution: 'adopted' | 'rejected' | 'cancelled' | 'none';
-    };
+    }
+  /** A cancel requested on another instance (the venue's session runs here) was sent to the venue. */
+  | { readonly kind: 'cancel_relayed'; readonly attempt: number; readonly outcome: 'requested' | 'rejected'; readonly reason: string | null };
 
-export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'execution_not_sent', 'recovered'];
+export const EXECUTION_AUDIT_KINDS: readonly string[] = ['execution_started', 'executed', 'execution_failed', 'execution_not_sent', 'recovered', 'cancel_relayed'];
 
 function payloadOf(record: ExecutionRecord): Record<string, unknown> {
   switch (record.kind) {
@@ -122,6 +124,8 @@ function payloadOf(record: ExecutionRecord): Record<string, unknown> {
       return { attempt: record.attempt, reason: record.reason, retry_at: record.retryAt.toISOString(), sent: false };
     case 'recovered':
       return { attempt: record.attempt, via: record.via, found: record.found, resolution: record.resolution };
+    case 'cancel_relayed':
+      return { attempt: record.attempt, outcome: record.outcome, reason: record.reason };
   }
 }
 

@@ -263,6 +263,7 @@ export class VenueGuard {
     if (raw.openOrders) venue.openOrders = () => this.#call('lookup', () => raw.openOrders!());
     if (raw.fillsSince) venue.fillsSince = (cursor, limit) => this.#call('lookup', () => raw.fillsSince!(cursor, limit));
     if (raw.onStreamRestored) venue.onStreamRestored = (listener) => raw.onStreamRestored!(listener);
+    if (raw.serving) venue.serving = () => raw.serving!();
     if (raw.simulateFills) venue.simulateFills = (clientOrderId, fills) => raw.simulateFills!(clientOrderId, fills);
     return venue;
   }

@@ -8,7 +8,7 @@
  */
 import type { Schedule } from '../../ports/clock.ts';
 import type { ReconciliationRun } from '../../ports/execution.ts';
-import type { Venue } from '../../ports/venue.ts';
+import { servesHere, type Venue } from '../../ports/venue.ts';
 import type { OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
 import { reconcileVenue, type PassOptions } from './reconcileVenue.ts';
@@ -42,22 +42,31 @@ export class Reconciler {
     private readonly schedule: Schedule,
   ) {}
 
-  /** True once the venue's first pass since this instance started has succeeded. */
+  /**
+   * True once the venue's first pass since this instance started has succeeded, or while the
+   * venue's session runs on another instance: that instance reconciles it.
+   */
   isReconciled(venue: string): boolean {
-    return this.#states.get(venue)?.reconciled ?? false;
+    if (this.#states.get(venue)?.reconciled) return true;
+    const adapter = this.venues().find((v) => v.name === venue);
+    return adapter !== undefined && !servesHere(adapter);
   }
 
   lastRun(venue: string): ReconciliationRun | null {
     return this.#states.get(venue)?.last ?? null;
   }
 
-  /** Runs every venue's start pass (in parallel), then keeps reconciling on schedule and on stream restores. */
+  /**
+   * Runs every venue's start pass (in parallel), then keeps reconciling on schedule and on
+   * stream restores. A venue whose session runs on another instance is left to it (no run).
+   */
   async start(): Promise<ReconciliationRun[]> {
     this.#stopped = false;
     for (const venue of this.venues()) {
       if (venue.onStreamRestored) this.#unsubscribe.push(venue.onStreamRestored(() => void this.run(venue.name, 'stream_restored')));
     }
-    return Promise.all(this.venues().map((venue) => this.run(venue.name, 'start')));
+    const runs = await Promise.all(this.venues().map((venue) => this.run(venue.name, 'start')));
+    return runs.filter((run): run is ReconciliationRun => run !== null);
   }
 
   stop(): void {
@@ -66,8 +75,12 @@ export class Reconciler {
     for (const state of this.#states.values()) state.cancelTimer?.();
   }
 
-  /** Runs a pass now, or once more right after the one running. */
-  run(venueName: string, trigger: ReconciliationRun['trigger']): Promise<ReconciliationRun> {
+  /**
+   * Runs a pass now, or once more right after the one running. Null, with no pass, while the
+   * venue's session runs on another instance; the schedule goes on, so a takeover is reconciled
+   * (also at once: the venue tells onStreamRestored).
+   */
+  run(venueName: string, trigger: ReconciliationRun['trigger']): Promise<ReconciliationRun | null> {
     const state = this.#state(venueName);
     if (state.running) {
       state.again = trigger;
@@ -75,6 +88,10 @@ export class Reconciler {
     }
     const venue = this.venues().find((v) => v.name === venueName);
     if (!venue) return Promise.reject(new Error(`venue ${venueName} is not connected`));
+    if (!servesHere(venue)) {
+      this.#plan(venueName, this.options.intervalMs);
+      return Promise.resolve(null);
+    }
     state.cancelTimer?.();
     state.running = reconcileVenue(this.ctx, this.reports, venueName, venue, trigger, this.options).then((run) => {
       state.running = null;

@@ -10,7 +10,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ReconciliationRun } from '../../ports/execution.ts';
+import type { ReconciliationRun, VenueSessionLease } from '../../ports/execution.ts';
+import { servesHere, type Venue } from '../../ports/venue.ts';
 import type { CredentialsDescription } from '../../ports/venueCredentials.ts';
 import type { HttpDeps } from '../deps.ts';
 import { authenticated, sendJson } from '../guard.ts';
@@ -91,11 +92,17 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
 
   app.post('/api/v1/admin/reconciliation/:venue', {
     onRequest: admin,
-    schema: { summary: 'Reconcile one venue now', tags: ['admin'], params: Type.Object({ venue: VenueName }), response: errorResponses(401, 403, 404) },
+    schema: { summary: 'Reconcile one venue now', tags: ['admin'], params: Type.Object({ venue: VenueName }), response: errorResponses(401, 403, 404, 409) },
   }, async (request, reply) => {
     const { venue } = request.params as { venue: string };
-    if (!execution.venues.get(venue)) throw notFound(`Venue ${venue}`);
-    return sendJson(reply, 200, JSON.stringify(runJson(await execution.reconciler.run(venue, 'periodic'))));
+    const adapter = execution.venues.get(venue);
+    if (!adapter) throw notFound(`Venue ${venue}`);
+    const run = await execution.reconciler.run(venue, 'periodic');
+    if (run === null) {
+      throw new ApiProblem(409, 'venue_session_elsewhere', 'Venue session runs on another instance',
+        `The ${venue} session runs on another gateway instance, which reconciles it; send this request to that instance (GET /api/v1/admin/venues names it).`);
+    }
+    return sendJson(reply, 200, JSON.stringify(runJson(run)));
   });
 
   app.get('/api/v1/admin/venues', {
@@ -106,11 +113,14 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     const configs = execution.venues.configs();
     const credentials = execution.venues.administration?.credentials;
     const described = await Promise.all(configs.map((c) => credentials?.describe(c.name) ?? null));
+    const sessions = new Map((await store.listVenueSessions()).map((lease) => [lease.venue, lease]));
+    const now = deps.ctx.clock.now().getTime();
     return sendJson(reply, 200, JSON.stringify({
       venues: configs.map((c, index) => ({
         name: c.name, kind: c.kind, settings: c.settings, active: c.active, updated_at: c.updatedAt.toISOString(),
         connected: execution.venues.get(c.name) !== undefined, reconciled: execution.reconciler.isReconciled(c.name),
         credentials: credentialsJson(described[index] ?? null),
+        session: sessionJson(sessions.get(c.name), execution.venues.get(c.name), now),
       })),
       default_venue: execution.venues.defaultVenue,
     }));
@@ -193,3 +203,18 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     return sendJson(reply, 200, JSON.stringify({ rules: rules.map((r) => ({ id: r.id, priority: r.priority, symbol: r.symbol, trader_id: r.traderId, venue: r.venue })) }));
   });
 });
+
+/**
+ * Who runs a single-session venue's session (a FIX session runs on one instance at a time),
+ * and whether it is this instance; null for venues that run on every instance.
+ */
+function sessionJson(lease: VenueSessionLease | undefined, adapter: Venue | undefined, now: number): Record<string, unknown> | null {
+  if (adapter?.serving === undefined) return null;
+  const live = lease !== undefined && lease.expiresAt.getTime() > now;
+  return {
+    runs_here: servesHere(adapter),
+    owner: live ? lease.owner : null,
+    since: live ? lease.acquiredAt.toISOString() : null,
+    lease_expires_at: live ? lease.expiresAt.toISOString() : null,
+  };
+}

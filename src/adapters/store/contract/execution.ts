@@ -5,7 +5,7 @@
  * configurations, routing rules and reconciliation runs round-trip.
  */
 import { describe, expect, it } from 'vitest';
-import { asClientOrderId } from '../../../domain/ids.ts';
+import { asClientOrderId, asVenueName } from '../../../domain/ids.ts';
 import type { DispatchIntentWrite, ReconciliationRun } from '../../../ports/execution.ts';
 import type { OrderChange } from '../../../ports/store.ts';
 import type { Order } from '../../../domain/order/order.ts';
@@ -72,6 +72,40 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       const claimed = rounds.flat().map((intent) => intent.orderId);
       expect(new Set(claimed).size).toBe(claimed.length);
       expect(claimed.length).toBe(40);
+    });
+
+    it('given intents of several venues, when claimed except some venues, then none of theirs is leased', async () => {
+      const orders = ['sim', 'fix', 'fix', 'alpaca'].map((venue) => pendingOrder(newTraderId(), { venue: asVenueName(venue) }));
+      await ctx.store.commit(orders.map((order) => withIntent(order)));
+      const notFix = await ctx.store.execution.claimDispatchIntents({ ...claim('one', later(1)), exceptVenues: ['fix', 'nowhere'] });
+      expect(notFix.map((intent) => intent.orderId).sort()).toEqual([orders[0]!.id, orders[3]!.id].sort());
+      const rest = await ctx.store.execution.claimDispatchIntents({ ...claim('two', later(1)), exceptVenues: [] });
+      expect(rest.map((intent) => intent.orderId).sort()).toEqual([orders[1]!.id, orders[2]!.id].sort());
+    });
+
+    it('given a single-session venue, then one owner holds its lease until it expires or is released; renewals keep acquiredAt', async () => {
+      const session = (owner: string, now: Date) => ctx.store.execution.acquireVenueSession({ venue: 'fix', owner, now, ttlMs: 10_000 });
+      expect(await session('one', later(0))).toEqual({ venue: 'fix', owner: 'one', acquiredAt: later(0), expiresAt: later(10_000) });
+      expect(await session('two', later(9_999))).toMatchObject({ owner: 'one', expiresAt: later(10_000) });
+      expect(await session('one', later(5_000))).toEqual({ venue: 'fix', owner: 'one', acquiredAt: later(0), expiresAt: later(15_000) });
+      expect(await session('two', later(15_000))).toEqual({ venue: 'fix', owner: 'two', acquiredAt: later(15_000), expiresAt: later(25_000) });
+      // The old holder, back from a pause, gets the lease as it stands: not its own.
+      expect(await session('one', later(16_000))).toMatchObject({ owner: 'two' });
+      await ctx.store.execution.releaseVenueSession('fix', 'one');
+      expect((await ctx.store.execution.listVenueSessions()).map((lease) => lease.owner)).toEqual(['two']);
+      await ctx.store.execution.releaseVenueSession('fix', 'two');
+      expect(await ctx.store.execution.listVenueSessions()).toEqual([]);
+      expect(await session('one', later(17_000))).toMatchObject({ owner: 'one', acquiredAt: later(17_000) });
+    });
+
+    it('given two instances taking one free session at once, then exactly one holds it and both are told the same holder', async () => {
+      const other = await ctx.fixture.openAnother();
+      await other.migrate();
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? ctx.store : other).execution
+        .acquireVenueSession({ venue: 'fix-race', owner: `owner-${i}`, now: later(1), ttlMs: 10_000 })));
+      const holders = new Set(answers.map((lease) => lease.owner));
+      expect(holders.size).toBe(1);
+      expect((await ctx.store.execution.listVenueSessions()).map((lease) => lease.owner)).toEqual([...holders]);
     });
 
     it('given a leased intent, when its owner records an attempt, then the order row is untouched and the audit entry is chained', async () => {

@@ -34,6 +34,7 @@ import { pendingMigrations, readMigrations } from '../migrations.ts';
 import type { StoreSchema } from '../schema.ts';
 import { statementsOver } from '../statements.ts';
 import { retryCommit, sendCommit, stalePrepared } from './commitOutcome.ts';
+import { PostgresDispatchSignal } from './dispatchSignal.ts';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -305,6 +306,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const commitPool = openPool(options, COMMIT_CONNECTIONS, true);
   let commitPoolEnded: Promise<void> | undefined;
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool: withDeadlines(pool, QUERY_DEADLINE_MS) }) });
+  const dispatchSignal = new PostgresDispatchSignal(
+    { connectionString: options.connectionString, ...(options.schema ? { schema: options.schema } : {}) },
+    (text, parameters) => pool.query(text, parameters),
+  );
   const store = createKyselyStore({
     dialect: 'postgres',
     db,
@@ -312,7 +317,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     migrate: () => migratePostgres(pool, options.schema),
     classify: classifyPostgresError,
     commit: pipelinedCommit(withDeadlines(commitPool, QUERY_DEADLINE_MS), db),
-    close: () => (commitPoolEnded ??= commitPool.end()),
+    close: async () => {
+      await dispatchSignal.close();
+      await (commitPoolEnded ??= commitPool.end());
+    },
   });
-  return { ...store, ping: () => withinDeadline(store.ping(), PING_DEADLINE_MS) };
+  return { ...store, dispatchSignal, ping: () => withinDeadline(store.ping(), PING_DEADLINE_MS) };
 }
