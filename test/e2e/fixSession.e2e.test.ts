@@ -139,6 +139,13 @@ describe.each(SUITES)('a %s session shared by two gateway instances', { timeout:
     await until(async () => (await session(b)).runs_here, 'B to take the FIX session over', 20_000);
     expect(await session(b)).toMatchObject({ owner: 'gw-b' });
     await filledOnce(b, [...whileDown, await place(b)], 'orders accepted while A was down, then filled by B');
+    // B reconciled the venue it took over.
+    await until(async () => {
+      const { json } = await call(b, 'GET', '/api/v1/admin/reconciliation', admin);
+      const fix = (json.venues as Array<{ venue: string; reconciled: boolean; last_run: { trigger: string; status: string } | null }>)
+        .find((venue) => venue.venue === 'fix');
+      return fix?.reconciled === true && fix.last_run?.trigger === 'stream_restored' && fix.last_run.status === 'ok';
+    }, 'B to reconcile the venue it took over', 10_000);
   });
 
   it('given A comes back with its name, then it stands by while B runs the session, and its orders go through B', async () => {

@@ -6,7 +6,8 @@
  * A configuration that cannot be built (unknown kind, bad settings, no credentials) is skipped
  * with a line saying what to fix: orders routed to it get venue_unavailable.
  * The built-in venue `sim` is (re)described from the environment at every start; its active
- * flag, set by an operator, is kept.
+ * flag, set by an operator, is kept. A kind that one instance at a time must run (`fix`) is
+ * wrapped in its session lease (singleSession.ts) where instances share the store.
  * Invariant: broker venues never start on the development credentials key. It is a file in
  * the data folder (a copy of the folder opens what it seals) and is made per instance (sealed
  * on one, unreadable on another): so the start stops, naming ORDERGATE_CREDENTIALS_KEY, when
