@@ -20,6 +20,7 @@ import { OutboxRelay } from './app/outboxRelay.ts';
 import { recoverWorkingOrders } from './app/recoverOrders.ts';
 import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './app/reconciliation/reconciler.ts';
 import { RoutingVenues } from './app/routing/routingVenues.ts';
+import { VenueSupervisor, type VenueSource } from './app/routing/venueSupervisor.ts';
 import { RiskControls } from './app/risk/riskControls.ts';
 import { bookMaxAgeMs, RiskGate } from './app/risk/riskGate.ts';
 import { D } from './domain/money.ts';
@@ -36,6 +37,7 @@ import { IdempotencyGuard } from './http/idempotency.ts';
 import { buildServer } from './http/server.ts';
 import type { ExecutionConfig } from './executionConfig.ts';
 import { systemClock, systemSchedule } from './ports/clock.ts';
+import type { VenueConfig } from './ports/execution.ts';
 import type { OrderStore } from './ports/store.ts';
 import type { Logger } from './ports/telemetry.ts';
 
@@ -56,6 +58,9 @@ export interface StartOptions {
   /** Print the development tokens (npm start does). */
   readonly printDevTokens?: boolean;
 }
+
+/** How soon a venue configured or given credentials through another instance gets its adapter here. */
+const VENUE_REFRESH_MS = 5_000;
 
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
@@ -117,8 +122,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     store: store.execution, venues: () => execution.venues.names(), lastRun: (name) => reconciler.lastRun(name), guard: (name) => execution.guards.get(name),
   });
   const controls = new RiskControls(ctx, risk, dispatcher, bus);
-  const listening = execution.raw.map((venue) => reports.listen(venue.name, (listener) => venue.onExecutionReport(listener)));
+  const listening = new Map(execution.raw.map((venue) => [venue.name, reports.listen(venue.name, (listener) => venue.onExecutionReport(listener))]));
   const stopListening = () => listening.forEach((stop) => stop());
+  const supervisor = new VenueSupervisor({
+    list: execution.sources, build: execution.build, log: logger, schedule: systemSchedule, refreshMs: VENUE_REFRESH_MS, fixed: [sim.name],
+    attach(venue) {
+      const before = listening.get(venue.name);
+      listening.set(venue.name, reports.listen(venue.name, (listener) => venue.onExecutionReport(listener)));
+      const guard = execution.guards.put(venue);
+      execution.venues.put(guard.venue);
+      reconciler.watch(guard.venue);
+      dispatcher.watch(guard.venue);
+      return () => before?.();
+    },
+  });
+  supervisor.adopt(execution.startedFrom, execution.raw);
 
   let ready = false;
   const server = await buildServer({
@@ -134,13 +152,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     websocket: { heartbeatMs: 15_000, maxBufferedBytes: config.wsMaxBufferedBytes, slowConsumerMs: config.wsSlowConsumerMs },
     risk: { gate: risk, controls },
     rateLimit: { perMinute: config.rateLimitPerMin, redisUrl: config.busUrl?.startsWith('redis') ? config.busUrl : null, namespace: config.busNamespace },
-    execution: { reconciler, venues: execution.venues, guards: execution.guards },
+    execution: { reconciler, venues: execution.venues, guards: execution.guards, adapters: supervisor },
   }, logger);
   const address = await server.listen({ host: config.host, port: config.port });
   relay.start();
 
   await dispatcher.start();
   const recovery = await recoverWorkingOrders(reconciler);
+  supervisor.start();
   ready = true;
   logger.info({ ...recovery }, 'recovered working orders');
   const sweeper = setInterval(() => {
@@ -164,6 +183,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       clearInterval(sweeper);
       clearInterval(riskRefresh);
       await server.close();
+      supervisor.stop();
       stopListening();
       reconciler.stop();
       dispatcher.stop();
@@ -171,7 +191,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       await reconciler.settled();
       await ctx.committer.flushed();
       await sim.close();
-      for (const venue of execution.raw) if (venue !== sim) await venue.close();
+      await supervisor.close();
       await relay.stop();
       await bus.close();
       await store.close();
@@ -187,22 +207,33 @@ async function connectVenues(config: Config, store: OrderStore, sim: SimulatedEx
   await describeBuiltInSim(store.execution, config.execution, systemClock.now());
   const configs = await store.execution.listVenueConfigs();
   const vault = openVault(store.credentials, config.credentialsKey, config.dataDir, systemClock, () => uuidv7(), logger);
-  const raw = await openVenues(configs, {
+  const context = {
     localSim: sim, log: logger, vault, environment: config.brokers, dataDir: config.dataDir,
-    workingOrderIds: async (venue) => (await store.listWorkingOrders(venue)).map((order) => order.id),
+    workingOrderIds: async (venue: string) => (await store.listWorkingOrders(venue)).map((order) => order.id),
     // Instances share a PostgreSQL database; a SQLite data folder belongs to one instance.
     ...(store.dialect === 'postgres' ? { sessions: { owner: instance, leases: store.execution, clock: systemClock, schedule: systemSchedule } } : {}),
-  });
+  };
+  const raw = await openVenues(configs, context);
   // Brokers connect in parallel: each waits (bounded) for its stream or session before returning.
   await Promise.all(raw.filter((venue) => venue !== sim).map((venue) => venue.start()));
   const byName = new Map(raw.map((venue) => [venue.name, venue]));
-  const guards = new VenueGuards((name) => byName.get(name), (name) => guardOptionsFor(configs.find((c) => c.name === name), config.execution),
-    systemClock, systemSchedule);
+  // The latest configuration read (a venue added later has its own), else the one started with.
+  let latest: () => readonly VenueConfig[] = () => configs;
+  const configOf = (name: string) => latest().find((c) => c.name === name) ?? configs.find((c) => c.name === name);
+  const guards = new VenueGuards((name) => byName.get(name), (name) => guardOptionsFor(configOf(name), config.execution), systemClock, systemSchedule);
   const kindOf = async (name: string) => (await store.execution.listVenueConfigs()).find((c) => c.name === name)?.kind ?? null;
   const venues = new RoutingVenues('sim', raw.map((venue) => guards.get(venue.name)!.venue), store.execution, systemClock, logger, undefined,
     venueAdministration(vault, kindOf));
+  latest = () => venues.configs();
   await venues.refresh();
-  return { raw, guards, venues };
+  /** Every stored configuration with its credentials' version: the row id, new at each set or rotation. */
+  const sources = async (): Promise<VenueSource[]> => {
+    const [stored, sealed] = await Promise.all([store.execution.listVenueConfigs(), store.credentials.list()]);
+    const versions = new Map(sealed.map((row) => [row.venue, row.id]));
+    return stored.map((c) => ({ config: c, credentialsVersion: versions.get(c.name) ?? null }));
+  };
+  const build = async (c: VenueConfig) => (await openVenues([c], context))[0] ?? null;
+  return { raw, guards, venues, sources, build, startedFrom: await sources() };
 }
 
 function executorOptions(c: ExecutionConfig, owner: string): Partial<ExecutorOptions> {

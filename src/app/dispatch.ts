@@ -9,7 +9,7 @@
  */
 import type { Order } from '../domain/order/order.ts';
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../ports/clock.ts';
-import { servesHere } from '../ports/venue.ts';
+import { servesHere, type Venue } from '../ports/venue.ts';
 import type { OrderContext } from './context.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
 import { DEFAULT_EXECUTOR_OPTIONS, Executor, type ExecutorOptions } from './execution/executor.ts';
@@ -32,7 +32,8 @@ export class Dispatcher {
   readonly executor: Executor;
   readonly guards: VenueGuards;
 
-  #stopListening: Array<() => void> = [];
+  #stopAnnounced: (() => void) | null = null;
+  readonly #stopRestored = new Map<string, () => void>();
 
   constructor(private readonly ctx: OrderContext, reports: ExecutionReportProcessor, options: DispatchOptions = {}) {
     const clock = options.clock ?? systemClock;
@@ -70,18 +71,31 @@ export class Dispatcher {
       const venue = this.ctx.venues.get(name);
       if (venue && servesHere(venue)) this.executor.wake();
     });
-    // A session back (a reconnect, or a takeover from another instance): what waited for it is due.
-    const restored = this.ctx.venues.names().flatMap((name) => {
-      const stop = this.ctx.venues.get(name)?.onStreamRestored?.(() => this.executor.wake());
-      return stop ? [stop] : [];
-    });
-    this.#stopListening = [...(announced ? [announced] : []), ...restored];
+    this.#stopAnnounced = announced ?? null;
+    for (const name of this.ctx.venues.names()) this.#watchRestored(this.ctx.venues.get(name)!);
     return this.executor.start();
   }
 
+  /** A venue whose adapter started while the gateway runs, or was replaced: what waited for it may go now. */
+  watch(venue: Venue): void {
+    this.#watchRestored(venue);
+    this.executor.wake();
+  }
+
   stop(): void {
-    for (const stop of this.#stopListening.splice(0)) stop();
+    this.#stopAnnounced?.();
+    this.#stopAnnounced = null;
+    for (const stop of this.#stopRestored.values()) stop();
+    this.#stopRestored.clear();
     this.executor.stop();
+  }
+
+  /** A session back (a reconnect, or a takeover from another instance): what waited for it is due. */
+  #watchRestored(venue: Venue): void {
+    this.#stopRestored.get(venue.name)?.();
+    this.#stopRestored.delete(venue.name);
+    const stop = venue.onStreamRestored?.(() => this.executor.wake());
+    if (stop) this.#stopRestored.set(venue.name, stop);
   }
 
   /** Resolves when every send started so far has been answered and recorded. */

@@ -30,5 +30,11 @@ export interface HttpDeps {
   /** Order requests a trader may send a minute, and the Redis URL (and key namespace) that shares the count between instances. */
   readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | null; readonly namespace?: string };
   /** Reconciliation, routing and venue guards, for the admin API (routes/admin.ts). */
-  readonly execution?: { readonly reconciler: Reconciler; readonly venues: RoutingVenues; readonly guards: VenueGuards };
+  readonly execution?: {
+    readonly reconciler: Reconciler;
+    readonly venues: RoutingVenues;
+    readonly guards: VenueGuards;
+    /** Brings this instance's venue adapters in step with a configuration or credentials change (venueSupervisor.ts). */
+    readonly adapters?: { sync(): Promise<void> };
+  };
 }

@@ -1,8 +1,9 @@
 /**
  * Broker venues end to end, through the admin API as an operator configures them: an Alpaca
- * venue (the in-repository Alpaca test server) with credentials set over the API gets its
- * adapter at the next start, and orders routed to it are acked and filled there; a Zerodha
- * venue takes Kite postbacks on the gateway's postback route, checked by checksum; bad
+ * venue (the in-repository Alpaca test server) gets its adapter as soon as its credentials are
+ * set over the API, with no restart, and orders routed to it are acked and filled there; a
+ * Zerodha venue's daily access token set again replaces its adapter while the gateway runs,
+ * and it takes Kite postbacks on the gateway's postback route, checked by checksum; bad
  * configurations and credentials are refused with the field named, and no answer ever
  * carries a credential.
  */
@@ -25,6 +26,16 @@ const limitBuy = (venue: string, clientOrderId: string) => ({
   symbol: 'AAPL', side: 'buy', quantity: '10', type: 'limit', limit_price: '100.25', time_in_force: 'day', venue, client_order_id: clientOrderId,
 });
 
+/** Places an order once the venue's adapter has started and reconciled (before that: 503 venue_reconciling). */
+async function placeWhenReconciled(gw: Restartable, body: Record<string, unknown>): Promise<{ status: number; json: Record<string, any> }> {
+  return eventually(async () => {
+    const created = await gw.call('POST', '/api/v1/orders', { body });
+    if (created.status === 201) return created;
+    if (created.status === 503 && created.json.code === 'venue_reconciling') return null;
+    throw new Error(`order answered ${created.status}: ${created.text}`);
+  });
+}
+
 async function orderWhen(gw: Restartable, id: string, status: string): Promise<Record<string, any>> {
   return eventually(async () => {
     const read = await gw.call('GET', `/api/v1/orders/${id}`);
@@ -45,7 +56,7 @@ describe('broker venues configured over the admin API', () => {
     kite = null;
   });
 
-  it('given an alpaca venue and its credentials set over the API, when the gateway restarts, then orders routed to it are acked and filled at Alpaca', async () => {
+  it('given an alpaca venue and its credentials set over the API, then without a restart orders routed to it are acked and filled at Alpaca', async () => {
     alpaca = await AlpacaTestServer.start({ ...ALPACA, buyingPower: '1000000', symbols: ['AAPL'] });
     gw = await restartableGateway('sqlite', WITH_KEY);
     const configured = await gw.call('PUT', '/api/v1/admin/venues/paper', {
@@ -55,7 +66,7 @@ describe('broker venues configured over the admin API', () => {
     expect(configured.json).toMatchObject({ connected: false });
     const set = await gw.call('PUT', '/api/v1/admin/venues/paper/credentials', { ...ADMIN, body: { key_id: ALPACA.keyId, secret_key: ALPACA.secretKey } });
     expect(set.status).toBe(200);
-    expect(set.json).toMatchObject({ venue: 'paper', fields: ['key_id', 'secret_key'], updated_by: 'ops' });
+    expect(set.json).toMatchObject({ venue: 'paper', fields: ['key_id', 'secret_key'], updated_by: 'ops', connected: true });
     const described = await gw.call('GET', '/api/v1/admin/venues/paper/credentials', ADMIN);
     expect(described.json).toEqual({ venue: 'paper', fields: ['key_id', 'secret_key'], updated_at: expect.any(String), updated_by: 'ops' });
     const listed = await gw.call('GET', '/api/v1/admin/venues', ADMIN);
@@ -63,7 +74,11 @@ describe('broker venues configured over the admin API', () => {
     for (const reply of [set, described, listed]) expect(reply.text).not.toContain(ALPACA.secretKey);
     expect((await gw.call('PUT', '/api/v1/admin/venues/paper/credentials', { body: { key_id: 'x', secret_key: 'y' } })).status).toBe(403);
 
-    await gw.restart();
+    // Orders wait (503 venue_reconciling) until the new adapter's first reconciliation.
+    await eventually(async () => {
+      const venues = await gw!.call('GET', '/api/v1/admin/venues', ADMIN);
+      return venues.json.venues.find((v: { name: string }) => v.name === 'paper')?.reconciled === true ? true : null;
+    });
     const created = await gw.call('POST', '/api/v1/orders', { body: limitBuy('paper', 'e2e-alpaca-1') });
     expect(created.status).toBe(201);
     const acked = await orderWhen(gw, created.json.id, 'acked');
@@ -73,6 +88,30 @@ describe('broker venues configured over the admin API', () => {
     expect(filled).toMatchObject({ venue: 'paper', filled_quantity: '10', average_fill_price: '100.25' });
     const venues = await gw.call('GET', '/api/v1/admin/venues', ADMIN);
     expect(venues.json.venues.find((v: { name: string }) => v.name === 'paper')).toMatchObject({ connected: true, reconciled: true });
+  });
+
+  it('given a zerodha venue, when its access token is set again (Kite\'s next session), then its adapter is replaced with no restart and orders placed before are still followed', async () => {
+    kite = await KiteTestServer.start({ apiKey: KITE.apiKey, accessToken: KITE.accessToken, instruments: ['AAPL'] });
+    gw = await restartableGateway('sqlite', WITH_KEY);
+    await gw.call('PUT', '/api/v1/admin/venues/kite', {
+      ...ADMIN, body: { kind: 'zerodha', settings: { baseUrl: kite.baseUrl, streamUrl: kite.streamUrl, exchange: 'NSE', product: 'CNC' }, active: true },
+    });
+    await gw.call('PUT', '/api/v1/admin/venues/kite/credentials', { ...ADMIN, body: { api_key: KITE.apiKey, access_token: KITE.accessToken } });
+    const yesterday = await placeWhenReconciled(gw, limitBuy('kite', 'e2e-kite-yesterday'));
+    await orderWhen(gw, yesterday.json.id, 'acked');
+
+    const nextToken = 'e2e-kite-access-token-88bb22';
+    kite.rotateAccessToken(nextToken);
+    const set = await gw.call('PUT', '/api/v1/admin/venues/kite/credentials', { ...ADMIN, body: { api_key: KITE.apiKey, access_token: nextToken } });
+    expect(set.json).toMatchObject({ connected: true });
+    expect(set.text).not.toContain(nextToken);
+    const today = await placeWhenReconciled(gw, limitBuy('kite', 'e2e-kite-today'));
+    await orderWhen(gw, today.json.id, 'acked');
+    // Yesterday's order fills at Kite: the new adapter's stream carries it.
+    kite.fill(yesterday.json.id, '10', '100.25');
+    expect(await orderWhen(gw, yesterday.json.id, 'filled')).toMatchObject({ filled_quantity: '10' });
+    expect(kite.book.byTag(tagFor(yesterday.json.id))).toHaveLength(1);
+    expect(kite.book.byTag(tagFor(today.json.id))).toHaveLength(1);
   });
 
   it('given executions at Alpaca while the gateway was down, when it starts, then reconciliation adopts them from the open orders and the fill activities', async () => {
@@ -144,9 +183,8 @@ describe('broker venues configured over the admin API', () => {
     });
     expect((await gw.call('PUT', '/api/v1/admin/venues/kite/credentials', {
       ...ADMIN, body: { api_key: KITE.apiKey, access_token: KITE.accessToken, api_secret: KITE.apiSecret },
-    })).status).toBe(200);
-    await gw.restart();
-    const created = await gw.call('POST', '/api/v1/orders', { body: limitBuy('kite', 'e2e-kite-1') });
+    })).json).toMatchObject({ connected: true });
+    const created = await placeWhenReconciled(gw, limitBuy('kite', 'e2e-kite-1'));
     expect(created.status).toBe(201);
     await orderWhen(gw, created.json.id, 'acked');
     kite.book.fill(tagFor(created.json.id), '4', '100.25');

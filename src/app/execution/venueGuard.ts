@@ -100,14 +100,16 @@ export class VenueGuard {
   /** Submits whose adapter call has not settled, whether or not anyone still waits for them. */
   readonly sends: SendsOnTheirWay;
 
+  /** `sends`: the book of the guard this one succeeds (the venue's adapter was replaced), whose submits may still be on their way. */
   constructor(
     readonly raw: Venue & Partial<FillSimulator>,
     readonly options: GuardOptions,
     clock: Clock,
     schedule: Schedule,
+    sends?: SendsOnTheirWay,
   ) {
     this.#schedule = schedule;
-    this.sends = new SendsOnTheirWay(options.sendCapMs ?? SEND_CAP_MS, clock, schedule);
+    this.sends = sends ?? new SendsOnTheirWay(options.sendCapMs ?? SEND_CAP_MS, clock, schedule);
     this.governor = new RateGovernor(options.rate, clock, schedule);
     this.#breaker = circuitBreaker(handleWhen((error) => error instanceof Unanswered || error instanceof TaskCancelledError), {
       halfOpenAfter: options.halfOpenAfterMs,
@@ -269,7 +271,7 @@ export class VenueGuard {
   }
 }
 
-/** One guard per venue, made on first use from the venue the registry holds. */
+/** One guard per venue, made on first use from the venue the registry holds, or put when its adapter starts later. */
 export class VenueGuards {
   readonly #guards = new Map<string, VenueGuard>();
 
@@ -287,6 +289,18 @@ export class VenueGuards {
     if (!venue) return undefined;
     const guard = new VenueGuard(venue, this.optionsFor(name), this.clock, this.schedule);
     this.#guards.set(name, guard);
+    return guard;
+  }
+
+  /**
+   * Guards a new adapter of a venue (started while the gateway runs, or replacing the one
+   * before). A replaced adapter's submits still on their way stay on the new guard's book, so
+   * no order is looked up as absent and sent again while its last submit may still arrive.
+   */
+  put(venue: Venue & Partial<FillSimulator>): VenueGuard {
+    const before = this.get(venue.name);
+    const guard = new VenueGuard(venue, this.optionsFor(venue.name), this.clock, this.schedule, before?.sends);
+    this.#guards.set(venue.name, guard);
     return guard;
   }
 }

@@ -31,7 +31,8 @@ interface VenueState {
 
 export class Reconciler {
   readonly #states = new Map<string, VenueState>();
-  readonly #unsubscribe: Array<() => void> = [];
+  /** Each venue's onStreamRestored subscription, by name: a replaced adapter's is replaced. */
+  readonly #unsubscribe = new Map<string, () => void>();
   #stopped = false;
 
   constructor(
@@ -62,16 +63,31 @@ export class Reconciler {
    */
   async start(): Promise<ReconciliationRun[]> {
     this.#stopped = false;
-    for (const venue of this.venues()) {
-      if (venue.onStreamRestored) this.#unsubscribe.push(venue.onStreamRestored(() => void this.run(venue.name, 'stream_restored')));
-    }
+    for (const venue of this.venues()) this.#subscribe(venue);
     const runs = await Promise.all(this.venues().map((venue) => this.run(venue.name, 'start')));
     return runs.filter((run): run is ReconciliationRun => run !== null);
   }
 
+  /**
+   * A venue whose adapter started while the gateway runs, or was replaced: orders for it wait
+   * again until a pass through the new adapter has succeeded, which starts now.
+   */
+  watch(venue: Venue): void {
+    this.#subscribe(venue);
+    this.#state(venue.name).reconciled = false;
+    if (!this.#stopped) void this.run(venue.name, 'start');
+  }
+
+  #subscribe(venue: Venue): void {
+    this.#unsubscribe.get(venue.name)?.();
+    this.#unsubscribe.delete(venue.name);
+    if (venue.onStreamRestored) this.#unsubscribe.set(venue.name, venue.onStreamRestored(() => void this.run(venue.name, 'stream_restored')));
+  }
+
   stop(): void {
     this.#stopped = true;
-    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
+    this.#unsubscribe.clear();
     for (const state of this.#states.values()) state.cancelTimer?.();
   }
 

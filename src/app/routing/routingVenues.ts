@@ -34,6 +34,11 @@ export class RoutingVenues implements VenueRegistry {
     if (!this.#byName.has(defaultVenue)) throw new Error(`default venue ${defaultVenue} is not configured`);
   }
 
+  /** Serves a venue whose adapter started while the gateway runs, or replaces the adapter it had. */
+  put(venue: Venue & Partial<FillSimulator>): void {
+    this.#byName.set(venue.name, venue);
+  }
+
   get(name: string): (Venue & Partial<FillSimulator>) | undefined {
     return this.#byName.get(name);
   }

@@ -1,11 +1,11 @@
 /**
  * Admin endpoints of the execution core (role admin): reconciliation (the last run of each
  * venue, its drift, and the orders in doubt), running a pass on demand, venue configurations
- * and routing rules. A venue configuration change (active or not) applies to routing at once
- * on this instance and within seconds on the others; a venue of a new kind needs a restart to
- * get its adapter, and reports `connected: false` until then.
+ * and routing rules. A venue configuration or credentials change applies at once on this
+ * instance (its adapter is started or replaced before the answer, `connected` says whether it
+ * runs) and within seconds on the others.
  * Venue credentials are write-only: PUT seals them (the answer and every GET name the fields
- * set, never a value), DELETE removes them; a venue's adapter reads them at the next start.
+ * set, never a value), DELETE removes them.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -136,6 +136,7 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     if (problems.length > 0) throw validationProblem(problems);
     await store.putVenueConfig({ name, kind: body.kind, settings: body.settings ?? {}, active: body.active, updatedAt: deps.ctx.clock.now() });
     await execution.venues.refresh();
+    await execution.adapters?.sync();
     request.log.info({ venue: name, active: body.active, by: request.principal.traderId }, 'venue configuration changed');
     return sendJson(reply, 200, JSON.stringify({ name, kind: body.kind, settings: body.settings ?? {}, active: body.active, connected: execution.venues.get(name) !== undefined }));
   });
@@ -154,10 +155,8 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     if (problems.length > 0) throw validationProblem(problems);
     const described = await administration().credentials.set(name, fields, request.principal.traderId);
     request.log.info({ venue: name, fields: described.fields, by: request.principal.traderId }, 'venue credentials set');
-    return sendJson(reply, 200, JSON.stringify({
-      venue: name, ...credentialsJson(described), connected: execution.venues.get(name) !== undefined,
-      applies: 'at the next start of each gateway instance',
-    }));
+    await execution.adapters?.sync();
+    return sendJson(reply, 200, JSON.stringify({ venue: name, ...credentialsJson(described), connected: execution.venues.get(name) !== undefined }));
   });
 
   app.get('/api/v1/admin/venues/:name/credentials', {
@@ -177,6 +176,7 @@ export const adminRoutes = (deps: HttpDeps) => fp(async (app: FastifyInstance) =
     const { name } = request.params as { name: string };
     if (!(await administration().credentials.remove(name))) throw notFound(`Credentials of venue ${name}`);
     request.log.info({ venue: name, by: request.principal.traderId }, 'venue credentials removed');
+    await execution.adapters?.sync();
     return reply.code(204).send();
   });
 

@@ -33,9 +33,11 @@ const kiteError = (status: number, errorType: string, message: string): KiteBook
 
 export class KiteTestServer extends BrokerTestServer<Route, KiteBookOrder, null> {
   readonly book: KiteBook;
+  #accessToken: string;
 
   private constructor(private readonly options: KiteTestServerOptions) {
     super('/');
+    this.#accessToken = options.accessToken;
     this.book = new KiteBook(options.instruments ?? ['INFY', 'SBIN'], new D(options.availableMargin ?? '1000000'), options.clock ?? systemClock);
   }
 
@@ -70,13 +72,18 @@ export class KiteTestServer extends BrokerTestServer<Route, KiteBookOrder, null>
     this.push(this.book.releaseValidation());
   }
 
+  /** Kite's next session: from now on only this access token is taken (streams already open stay open). */
+  rotateAccessToken(next: string): void {
+    this.#accessToken = next;
+  }
+
   connectedClients(): number {
     return this.clients.size;
   }
 
   protected upgradeRefusal(req: IncomingMessage): string | null {
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    return query.get('api_key') !== this.options.apiKey || query.get('access_token') !== this.options.accessToken ? '403 Forbidden' : null;
+    return query.get('api_key') !== this.options.apiKey || query.get('access_token') !== this.#accessToken ? '403 Forbidden' : null;
   }
 
   protected accept(): null {
@@ -108,7 +115,7 @@ export class KiteTestServer extends BrokerTestServer<Route, KiteBookOrder, null>
 
   protected refusal(req: IncomingMessage): KiteBookAnswer | null {
     if (req.headers['x-kite-version'] !== '3') return kiteError(400, 'InputException', 'Missing or invalid X-Kite-Version header');
-    if (req.headers.authorization !== `token ${this.options.apiKey}:${this.options.accessToken}`) {
+    if (req.headers.authorization !== `token ${this.options.apiKey}:${this.#accessToken}`) {
       return kiteError(403, 'TokenException', 'Incorrect `api_key` or `access_token`.');
     }
     return null;

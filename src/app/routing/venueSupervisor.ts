@@ -1,0 +1,151 @@
+/**
+ * Keeps each instance's venue adapters in step with the stored venue configurations and
+ * credentials while the gateway runs: a venue configured over the admin API gets its adapter
+ * at once on the instance that took the change (sync()) and within refreshMs on the others;
+ * a venue whose settings or credentials change (a broker's daily token, a new FIX host) gets
+ * a new adapter in place of the old one.
+ * Invariants:
+ * - The new adapter is started before it is put in service, and the old one is closed only
+ *   after: a venue never goes without an adapter because of a change. A change that cannot
+ *   run (no credentials, a bad setting, a build that fails) leaves the running adapter as it
+ *   is, logged once per change, not once per refresh.
+ * - The active flag is routing's (RoutingVenues): it never starts or stops an adapter, so
+ *   orders already working at a venue taken out of routing are still followed there.
+ * - Passes never overlap; a sync asked for while one runs waits for it and then runs its own.
+ * - `fixed` venues (the built-in `sim`, described from the environment at each start) are
+ *   never rebuilt here.
+ */
+import type { Schedule } from '../../ports/clock.ts';
+import type { VenueConfig } from '../../ports/execution.ts';
+import type { Logger } from '../../ports/telemetry.ts';
+import type { Venue } from '../../ports/venue.ts';
+
+/** A stored configuration with the version of the venue's stored credentials (null: none). */
+export interface VenueSource {
+  readonly config: VenueConfig;
+  readonly credentialsVersion: string | null;
+}
+
+export interface SupervisorDeps {
+  list(): Promise<VenueSource[]>;
+  /** The adapter of a configuration, not started; null when it cannot run here (the reason logged). */
+  build(config: VenueConfig): Promise<Venue | null>;
+  /**
+   * Puts a started adapter in service under its name, in place of the one before if any.
+   * Returns what to call once that one is closed (its report listener goes last, so nothing it
+   * still delivers is dropped).
+   */
+  attach(venue: Venue): () => void;
+  readonly log: Logger;
+  readonly schedule: Schedule;
+  readonly refreshMs: number;
+  readonly fixed: readonly string[];
+}
+
+interface Running {
+  readonly adapter: Venue;
+  readonly fingerprint: string;
+}
+
+/** What an adapter is built from: a change to any of it needs a new adapter. */
+const fingerprintOf = (source: VenueSource) =>
+  JSON.stringify([source.config.kind, source.config.settings, source.credentialsVersion]);
+
+export class VenueSupervisor {
+  readonly #running = new Map<string, Running>();
+  /** The fingerprint a venue's last build failed on, so a change that cannot run is tried once. */
+  readonly #failed = new Map<string, string>();
+  #pass: Promise<void> = Promise.resolve();
+  #cancelTimer: (() => void) | null = null;
+  #stopped = true;
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  /** The adapters the gateway started with, as built from these sources; names missing from `started` failed to build. */
+  adopt(sources: readonly VenueSource[], started: readonly Venue[]): void {
+    const byName = new Map(started.map((venue) => [venue.name, venue]));
+    for (const source of sources) {
+      if (this.deps.fixed.includes(source.config.name)) continue;
+      const adapter = byName.get(source.config.name);
+      if (adapter) this.#running.set(source.config.name, { adapter, fingerprint: fingerprintOf(source) });
+      else this.#failed.set(source.config.name, fingerprintOf(source));
+    }
+  }
+
+  /** Brings the adapters in step now; resolves once this instance serves the stored configurations it can. */
+  sync(): Promise<void> {
+    const pass = this.#pass.then(() => this.#syncOnce()).catch((error: unknown) => {
+      this.deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'venue configurations could not be read; trying again');
+    });
+    this.#pass = pass;
+    return pass;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#plan();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
+  }
+
+  /** Stops syncing and closes every adapter it runs. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.#pass;
+    for (const { adapter } of this.#running.values()) await adapter.close();
+    this.#running.clear();
+  }
+
+  #plan(): void {
+    if (this.#stopped) return;
+    this.#cancelTimer = this.deps.schedule(() => void this.sync().finally(() => this.#plan()), this.deps.refreshMs);
+  }
+
+  async #syncOnce(): Promise<void> {
+    for (const source of await this.deps.list()) {
+      const name = source.config.name;
+      const fingerprint = fingerprintOf(source);
+      if (this.deps.fixed.includes(name)) continue;
+      if (this.#running.get(name)?.fingerprint === fingerprint || this.#failed.get(name) === fingerprint) continue;
+      await this.#replace(source, fingerprint);
+    }
+  }
+
+  async #replace(source: VenueSource, fingerprint: string): Promise<void> {
+    const { log } = this.deps;
+    const name = source.config.name;
+    const before = this.#running.get(name) ?? null;
+    const keeping = before ? '; the running adapter is kept' : '';
+    const venue = await this.deps.build(source.config).catch((error: unknown) => {
+      log.error({ venue: name, err: error instanceof Error ? error.message : String(error) }, `venue adapter not built${keeping}`);
+      return null;
+    });
+    if (!venue) {
+      if (before) log.warn({ venue: name }, 'the changed venue configuration cannot run; the running adapter is kept');
+      this.#failed.set(name, fingerprint);
+      return;
+    }
+    try {
+      await venue.start();
+    } catch (error) {
+      log.error({ venue: name, err: error instanceof Error ? error.message : String(error) }, `venue adapter did not start${keeping}`);
+      await venue.close().catch(() => {});
+      this.#failed.set(name, fingerprint);
+      return;
+    }
+    const finish = this.deps.attach(venue);
+    this.#running.set(name, { adapter: venue, fingerprint });
+    this.#failed.delete(name);
+    if (before) {
+      await before.adapter.close().catch((error: unknown) => {
+        log.warn({ venue: name, err: error instanceof Error ? error.message : String(error) }, 'the replaced venue adapter did not close cleanly');
+      });
+    }
+    finish();
+    log.info({ venue: name, kind: source.config.kind }, before ? 'venue adapter replaced with the changed configuration' : 'venue adapter started');
+  }
+}
