@@ -211,7 +211,13 @@ async function connectVenues(config: Config, store: OrderStore, sim: SimulatedEx
     localSim: sim, log: logger, vault, environment: config.brokers, dataDir: config.dataDir,
     workingOrderIds: async (venue: string) => (await store.listWorkingOrders(venue)).map((order) => order.id),
     // Instances share a PostgreSQL database; a SQLite data folder belongs to one instance.
-    ...(store.dialect === 'postgres' ? { sessions: { owner: instance, leases: store.execution, clock: systemClock, schedule: systemSchedule } } : {}),
+    ...(store.dialect === 'postgres' ? {
+      sessions: { owner: instance, leases: store.execution, clock: systemClock, schedule: systemSchedule },
+      sharedOrders: async (venue: string, orderId: string) => {
+        const order = await store.findOrder(orderId);
+        return order && order.venue === venue ? order : null;
+      },
+    } : {}),
   };
   const raw = await openVenues(configs, context);
   // Brokers connect in parallel: each waits (bounded) for its stream or session before returning.

@@ -62,7 +62,13 @@ export function cancelChange(ctx: OrderContext, requested: Order, change: OrderC
   const intents = change.intents ?? [];
   if (requested.venueOrderId === null) return { ...change, intents: [...intents, { kind: 'expedite', orderId: requested.id, at: ctx.clock.now() }] };
   if (!sessionElsewhere(ctx, requested)) return change;
-  return { ...change, intents: [...intents, { kind: 'create', orderId: requested.id, venue: requested.venue, at: ctx.clock.now(), attempts: 0 }] };
+  // A submit's intent may still be there (its ack came by the stream after the answer was lost):
+  // the create then keeps it, and relay_cancel turns it into the cancel's.
+  const now = ctx.clock.now();
+  return {
+    ...change,
+    intents: [...intents, { kind: 'create', orderId: requested.id, venue: requested.venue, at: now, attempts: 0 }, { kind: 'relay_cancel', orderId: requested.id, at: now }],
+  };
 }
 
 function sessionElsewhere(ctx: OrderContext, order: Order): boolean {

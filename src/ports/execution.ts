@@ -68,15 +68,23 @@ export type DispatchIntentWrite =
    * backoff, with no live lease, is due at `at`, so its next turn settles the order now (looks it
    * up, cancels it there or closes it unsent). Not fenced; a leased or finished intent is left as it is.
    */
-  | { readonly kind: 'expedite'; readonly orderId: string; readonly at: Date };
+  | { readonly kind: 'expedite'; readonly orderId: string; readonly at: Date }
+  /**
+   * The cancel of an order its venue holds is to be sent by the instance that runs the venue's
+   * session (cancelOrder.ts): the intent, new or left from the submit, starts over at 0
+   * attempts and not in doubt (the venue has the order: nothing is left to submit), due at
+   * `at`; attempt.ts reads 0 attempts on an acked order as "send its cancel". Not fenced; an
+   * intent leased now is left as it is.
+   */
+  | { readonly kind: 'relay_cancel'; readonly orderId: string; readonly at: Date };
 
 export interface DispatchClaim {
   readonly owner: string;
   readonly now: Date;
   readonly leaseMs: number;
   readonly limit: number;
-  /** Not the intents of these venues (whose sessions run on other instances); absent or empty: any venue. */
-  readonly exceptVenues?: readonly string[];
+  /** Only intents of these venues (the ones this instance can send to now); absent: any venue. */
+  readonly venues?: readonly string[];
 }
 
 /**
@@ -152,7 +160,7 @@ export interface RecordedFill {
 }
 
 export interface ExecutionStore {
-  /** Leases up to `limit` due intents whose lease is free or expired, oldest due first, but none of `exceptVenues`. */
+  /** Leases up to `limit` due intents whose lease is free or expired, oldest due first, of `venues` when given. */
   claimDispatchIntents(claim: DispatchClaim): Promise<DispatchIntent[]>;
   /**
    * Frees every lease this owner holds, under its own name or one of its claims (`owner/…`): a

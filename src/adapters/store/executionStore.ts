@@ -83,6 +83,13 @@ export async function writeDispatchIntents(st: Statements, writes: readonly Disp
         .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)])));
       continue;
     }
+    if (write.kind === 'relay_cancel') {
+      const at = iso(write.at);
+      sendBuilt(st, st.build.updateTable('dispatch_intents').set({ attempts: 0, in_doubt: 0, next_attempt_at: at, updated_at: at })
+        .where('order_id', '=', write.orderId)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', at)])));
+      continue;
+    }
     if (write.kind === 'complete') {
       completeIntent(st, write.orderId, write.owner);
       continue;
@@ -134,11 +141,12 @@ export async function writeFillAdjustments(st: Statements, adjustments: readonly
 async function claim(db: Db, request: DispatchClaim, lockRows: boolean): Promise<DispatchIntent[]> {
   const now = iso(request.now);
   const until = iso(new Date(request.now.getTime() + request.leaseMs));
+  if (request.venues?.length === 0) return [];
   return db.transaction().execute(async (trx) => {
     const due = await trx.selectFrom('dispatch_intents').select('order_id')
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
-      .$if((request.exceptVenues?.length ?? 0) > 0, (query) => query.where('venue', 'not in', [...request.exceptVenues!]))
+      .$if(request.venues !== undefined, (query) => query.where('venue', 'in', [...request.venues!]))
       .orderBy('next_attempt_at').orderBy('order_id')
       .limit(request.limit)
       .$if(lockRows, (query) => query.forUpdate().skipLocked())

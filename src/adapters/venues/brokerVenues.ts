@@ -12,7 +12,10 @@ import type { Venue } from '../../ports/venue.ts';
 import type { AlpacaConnection } from './alpaca/alpacaConfig.ts';
 import { AlpacaVenue } from './alpaca/alpacaVenue.ts';
 import type { CredentialVault, VenueCredentials } from './credentialVault.ts';
+import { termsOfOrder } from './fix/fixOrders.ts';
 import { FixVenue } from './fix/fixVenue.ts';
+import type { Dec } from '../../domain/money.ts';
+import type { Side } from '../../domain/order/order.ts';
 import type { ZerodhaConnection } from './zerodha/zerodhaConfig.ts';
 import { ZerodhaVenue } from './zerodha/zerodhaVenue.ts';
 import type { Secret } from './credentials.ts';
@@ -32,6 +35,12 @@ export interface BrokerContext {
   readonly dataDir: string;
   /** The gateway's working orders at a venue (Zerodha recognises its orders by tag with them). */
   readonly workingOrderIds: (venue: string) => Promise<readonly string[]>;
+  /**
+   * The gateway's record of an order routed to a venue (null: none there). Given where instances
+   * share the store: a FIX session that moved between instances asks the venue about orders
+   * another instance's session sent (FixVenueOptions.sharedOrder).
+   */
+  readonly sharedOrders?: (venue: string, orderId: string) => Promise<{ readonly symbol: string; readonly side: Side; readonly quantity: Dec } | null>;
 }
 
 interface BrokerSettings {
@@ -102,10 +111,18 @@ export async function buildBrokerVenue(config: VenueConfig, context: BrokerConte
         ...(s.resetSeqNumOnLogon !== undefined ? { resetSeqNumOnLogon: s.resetSeqNumOnLogon } : {}),
         ...(s.sessionResetTime ? { sessionReset: { time: s.sessionResetTime, timeZone: s.sessionTimeZone ?? 'UTC' } } : {}),
         ...(optional('username') || optional('password') ? { logon: { username: optional('username'), password: optional('password') } } : {}),
+        ...(context.sharedOrders ? { sharedOrder: sharedTerms(context.sharedOrders, config.name) } : {}),
       });
     default:
       return null;
   }
+}
+
+function sharedTerms(orders: NonNullable<BrokerContext['sharedOrders']>, venue: string) {
+  return async (orderId: string) => {
+    const order = await orders(venue, orderId);
+    return order ? termsOfOrder(order) : null;
+  };
 }
 
 function fromEnvironment(kind: string, environment: BrokerEnvironment): VenueCredentials | null {

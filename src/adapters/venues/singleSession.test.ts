@@ -23,6 +23,7 @@ class FakeSession implements Venue {
   readonly closed: number[] = [];
   readonly sent: string[] = [];
   loggedOn = true;
+  failStart = false;
   #running = false;
 
   constructor(private readonly time: ManualTime) {}
@@ -32,6 +33,7 @@ class FakeSession implements Venue {
   }
 
   async start(): Promise<void> {
+    if (this.failStart) throw new Error('connection refused');
     this.#running = true;
     this.started.push(this.time.now().getTime());
   }
@@ -197,20 +199,45 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
     expect([a.venue.serving(), a.session.started.length]).toEqual([false, 1]);
   });
 
-  it('given a holder paused past its lease, when its renewal lands after the standby took over, then it stops its session', async () => {
+  it('given a holder whose renewal hangs, then its own timer stops its session before the lease ends, the standby starts after, and the late answer changes nothing', async () => {
     const link = new Link(store);
     const a = instance('a', link);
     const b = instance('b');
     await a.venue.start();
     await b.venue.start();
+    const heldUntil = a.venue.holder()!.expiresAt.getTime();
     link.pause();
     await elapse(TTL + 2 * RENEW);
-    expect(b.venue.serving()).toBe(true);
+    expect(a.session.closed).toHaveLength(1);
+    expect(a.session.closed[0]!).toBeLessThanOrEqual(heldUntil - RENEW);
+    expect(b.session.started).toHaveLength(1);
+    expect(b.session.started[0]!).toBeGreaterThanOrEqual(heldUntil);
     link.resume();
-    await settle();
-    expect(a.venue.serving()).toBe(false);
-    expect(a.session.running).toBe(false);
+    await elapse(RENEW);
+    expect([a.venue.serving(), a.session.started.length]).toEqual([false, 1]);
     expect(a.venue.holder()).toMatchObject({ owner: 'b' });
+  });
+
+  it('given a session that fails to start, then the holder lets the lease go and the other instance takes it', async () => {
+    const a = instance('a');
+    const b = instance('b');
+    a.session.failStart = true;
+    await a.venue.start();
+    await b.venue.start();
+    await elapse(RENEW);
+    expect(a.venue.serving()).toBe(false);
+    expect(b.venue.serving()).toBe(true);
+    expect(b.session.started).toHaveLength(1);
+  });
+
+  it('given a renewal that never answers, when the gateway stops, then close does not wait for it', async () => {
+    const link = new Link(store);
+    const a = instance('a', link);
+    await a.venue.start();
+    link.pause();
+    await elapse(RENEW);
+    await a.venue.close();
+    expect(a.session.running).toBe(false);
   });
 
   it('given a holder whose session stays logged off, then after giveUpMs it lets the lease go and waits a lease before trying again', async () => {

@@ -6,8 +6,10 @@
  * take the lease over once it has expired (the holder died, or lost the database).
  * Invariants:
  * - The session runs only while this instance holds the lease by its own clock, less a margin:
- *   a holder that cannot renew stops its session renewMs before the lease expires, so the next
- *   holder does not log on while it still runs (given clocks within renewMs of each other).
+ *   a holder whose renewals fail or hang stops its session renewMs before the lease expires (a
+ *   timer of its own, not the renewal, decides), so the next holder does not log on while it
+ *   still runs, given clocks within renewMs of each other and a process that is not paused.
+ * - A session that fails to start lets the lease go and stands by for one ttl.
  * - A standby sends nothing: `serving()` is false, so its executor claims no intent of the
  *   venue; submit answers not_sent, cancel unknown, and lookups throw.
  * - A holder whose session cannot log on for giveUpMs releases the lease and stands by for
@@ -58,6 +60,7 @@ export class SingleSessionVenue implements Venue {
   #standByUntil = 0;
   #stopped = true;
   #cancelTick: (() => void) | null = null;
+  #cancelWatchdog: (() => void) | null = null;
   #tick: Promise<void> | null = null;
 
   constructor(inner: Venue, options: SingleSessionOptions) {
@@ -91,11 +94,11 @@ export class SingleSessionVenue implements Venue {
     await this.#starting;
   }
 
+  /** A renewal still waiting on the store is not waited for: what it brings back is ignored. */
   async close(): Promise<void> {
     this.#stopped = true;
     this.#cancelTick?.();
     this.#cancelTick = null;
-    await this.#tick;
     if (this.#serving) await this.#standDown('the gateway is stopping', true);
   }
 
@@ -173,6 +176,7 @@ export class SingleSessionVenue implements Venue {
       return;
     }
     this.#heldUntil = lease.expiresAt.getTime();
+    this.#armWatchdog();
     if (!this.#serving) {
       this.#take(lease);
       return;
@@ -181,8 +185,7 @@ export class SingleSessionVenue implements Venue {
     else {
       this.#loggedOffSince ??= now;
       if (now - this.#loggedOffSince >= this.#o.giveUpMs) {
-        await this.#standDown(`its session has not been logged on for ${now - this.#loggedOffSince} ms; letting another instance try`, true);
-        this.#standByUntil = clock.now().getTime() + ttlMs;
+        await this.#giveUp(`its session has not been logged on for ${now - this.#loggedOffSince} ms; letting another instance try`);
       }
     }
   }
@@ -191,14 +194,38 @@ export class SingleSessionVenue implements Venue {
     this.#serving = true;
     this.#loggedOffSince = null;
     this.#o.log.info({ venue: this.name, owner: lease.owner, until: lease.expiresAt.toISOString() }, 'this instance runs the venue session');
-    this.#starting = this.#inner.start().then(() => this.#tellRestored(), (error: unknown) => {
-      this.#o.log.error({ venue: this.name, err: error instanceof Error ? error.message : String(error) }, 'venue session did not start; retried on the next renewal');
+    const starting = this.#inner.start().then(() => this.#tellRestored(), (error: unknown) => {
+      const why = `its session did not start (${error instanceof Error ? error.message : String(error)}); letting another instance try`;
+      // Not awaited here: stand-down waits for this very start.
+      queueMicrotask(() => void this.#giveUp(why));
     });
+    this.#starting = starting;
+  }
+
+  /** Stands down before the lease runs out when no renewal has landed meanwhile (it failed, or it hangs). */
+  #armWatchdog(): void {
+    this.#cancelWatchdog?.();
+    const { clock, renewMs, schedule } = this.#o;
+    this.#cancelWatchdog = schedule(() => {
+      this.#cancelWatchdog = null;
+      if (this.#serving && clock.now().getTime() >= this.#heldUntil - renewMs) {
+        void this.#standDown('its lease was not renewed in time: another instance may take it', false);
+      }
+    }, this.#heldUntil - renewMs - clock.now().getTime());
+  }
+
+  async #giveUp(why: string): Promise<void> {
+    if (!this.#serving) return;
+    await this.#standDown(why, true);
+    this.#standByUntil = this.#o.clock.now().getTime() + this.#o.ttlMs;
   }
 
   /** Stops the session; with `release`, gives the lease up so another instance may take it at once. */
   async #standDown(why: string, release: boolean): Promise<void> {
+    if (!this.#serving) return;
     this.#serving = false;
+    this.#cancelWatchdog?.();
+    this.#cancelWatchdog = null;
     this.#o.log.warn({ venue: this.name, why }, 'this instance stops running the venue session');
     await this.#starting;
     this.#starting = null;

@@ -60,6 +60,7 @@ export async function runIntent(deps: AttemptDeps, intent: DispatchIntent): Prom
     ctx.log.error({ orderId: intent.orderId }, 'dispatch intent for an order that does not exist; left for an operator');
     return null;
   }
+  // 0 attempts on an order the venue holds: a cancel to send (intents.relay_cancel).
   if (order.status === 'pending_cancel' && order.venueOrderId !== null && intent.attempts === 0) return relayCancel(d, order, intent);
   if (!awaitsVenue(order)) {
     await finish(d, order, { kind: 'recovered', attempt: intent.attempts, via: 'order', found: order.status, resolution: 'none' });
@@ -99,10 +100,10 @@ export async function runClaimedOnCommit(deps: AttemptDeps, intent: DispatchInte
 
 /**
  * The intent of a cancel requested on an instance where the venue's session does not run
- * (cancelOrder.ts): only an instance serving the venue claims it, and sends the cancel. An
- * unknown outcome is tried again after a backoff; the order's next state (cancelled, or back
- * to working on the venue's cancel reject) arrives as an execution report, and a later turn
- * of an order no longer pending_cancel closes the intent.
+ * (cancelOrder.ts, relay_cancel): only an instance serving the venue claims it, and sends the
+ * cancel. An unknown outcome is tried again after a backoff; the order's next state
+ * (cancelled, or back to working on the venue's cancel reject) arrives as an execution report,
+ * and a later turn of an order no longer pending_cancel closes the intent.
  */
 async function relayCancel(d: AttemptDeps, order: Order, intent: DispatchIntent): Promise<Date | null> {
   const guard = d.guard(intent.venue);

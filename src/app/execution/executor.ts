@@ -89,17 +89,17 @@ export class Executor {
   claimOnCommit(order: Order, at: Date): ClaimedOnCommit | null {
     if (this.#stopped || this.#inFlight.size >= this.options.maxInFlight) return null;
     const venue = this.ctx.venues.get(order.venue);
-    if (venue && !servesHere(venue)) return null;
+    if (!venue || !servesHere(venue)) return null;
     return claimedOnCommit(this.ctx.ids, order, this.options.owner, this.options.leaseMs, at);
   }
 
   /**
-   * The venues whose sessions run on other instances (Venue.serving): their intents are left to
-   * those instances. Any other venue's intent is claimed here, even one with no adapter here: it
-   * is rescheduled with that reason (attempt.ts), for an operator to see.
+   * The venues whose intents this instance claims: those it has an adapter for and runs the
+   * session of (Venue.serving). Another venue's intents are left to an instance that can send
+   * them (a FIX session running elsewhere, an adapter started there first), never held here.
    */
-  #standingBy(): string[] {
-    return this.ctx.venues.names().filter((name) => !servesHere(this.ctx.venues.get(name)!));
+  #claimable(): string[] {
+    return this.ctx.venues.names().filter((name) => servesHere(this.ctx.venues.get(name)!));
   }
 
   /** The order and what claimOnCommit() gave are committed: send it now. */
@@ -151,7 +151,7 @@ export class Executor {
       }
       const limit = Math.min(room, this.options.claimBatch);
       const claimed = await this.ctx.store.execution.claimDispatchIntents({
-        owner: leaseToken(this.options.owner, this.ctx.ids), now: this.clock.now(), leaseMs: this.options.leaseMs, limit, exceptVenues: this.#standingBy(),
+        owner: leaseToken(this.options.owner, this.ctx.ids), now: this.clock.now(), leaseMs: this.options.leaseMs, limit, venues: this.#claimable(),
       });
       for (const intent of claimed) this.#run(intent, () => runIntent(this.#deps, intent));
       this.#backlog = claimed.length === limit;

@@ -72,6 +72,30 @@ describe('an instance standing by for a venue whose session runs elsewhere', () 
     expect(sentTo(order.id)).toEqual(['submit', 'cancel']);
   });
 
+  it('given a submit intent left in doubt after the stream acked the order, when cancelled on a standby, then that intent becomes the cancel\'s and is sent once', async () => {
+    const here = { serving: true };
+    kit = await executionKit({ wrapVenue: (venue) => switchable(venue, here) });
+    await kit.dispatcher.start();
+    kit.plan.force('drop');
+    kit.venue.breakStream();
+    const order = await kit.submit();
+    await kit.settled();
+    kit.venue.restoreStream();
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+    const atVenue = await kit.sim.lookup(order.id);
+    await kit.reports.process('sim', { kind: 'ack', clientOrderId: order.id, venueOrderId: atVenue!.venueOrderId, at: kit.time.now() });
+    expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
+
+    here.serving = false;
+    await cancelOrder(kit.ctx, kit.dispatcher, 'trader-x', order.id, null);
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 0, inDoubt: false });
+    here.serving = true;
+    await kit.advance(1_000);
+    expect(sentTo(order.id)).toEqual(['submit', 'cancel']);
+    expect((await kit.store.findOrder(order.id))?.status).toBe('cancelled');
+    expect(await kit.store.execution.findDispatchIntent(order.id)).toBeNull();
+  });
+
   it('given an acked order cancelled where its session runs, then the cancel goes straight to the venue and no intent is left', async () => {
     kit = await executionKit({ wrapVenue: (venue) => switchable(venue, { serving: true }) });
     await kit.dispatcher.start();

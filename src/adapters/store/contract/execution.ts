@@ -74,13 +74,14 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       expect(claimed.length).toBe(40);
     });
 
-    it('given intents of several venues, when claimed except some venues, then none of theirs is leased', async () => {
+    it('given intents of several venues, when claimed for some venues, then only theirs are leased; for no venue, none', async () => {
       const orders = ['sim', 'fix', 'fix', 'alpaca'].map((venue) => pendingOrder(newTraderId(), { venue: asVenueName(venue) }));
       await ctx.store.commit(orders.map((order) => withIntent(order)));
-      const notFix = await ctx.store.execution.claimDispatchIntents({ ...claim('one', later(1)), exceptVenues: ['fix', 'nowhere'] });
-      expect(notFix.map((intent) => intent.orderId).sort()).toEqual([orders[0]!.id, orders[3]!.id].sort());
-      const rest = await ctx.store.execution.claimDispatchIntents({ ...claim('two', later(1)), exceptVenues: [] });
-      expect(rest.map((intent) => intent.orderId).sort()).toEqual([orders[1]!.id, orders[2]!.id].sort());
+      expect(await ctx.store.execution.claimDispatchIntents({ ...claim('one', later(1)), venues: [] })).toEqual([]);
+      const fix = await ctx.store.execution.claimDispatchIntents({ ...claim('one', later(1)), venues: ['fix', 'nowhere'] });
+      expect(fix.map((intent) => intent.orderId).sort()).toEqual([orders[1]!.id, orders[2]!.id].sort());
+      const rest = await ctx.store.execution.claimDispatchIntents(claim('two', later(1)));
+      expect(rest.map((intent) => intent.orderId).sort()).toEqual([orders[0]!.id, orders[3]!.id].sort());
     });
 
     it('given a single-session venue, then one owner holds its lease until it expires or is released; renewals keep acquiredAt', async () => {
@@ -158,6 +159,21 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       expect(await ctx.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 0, leaseOwner: 'one' });
       await ctx.store.commit([bookkeeping(cancelRequested, 'execution_started', [started(cancelRequested.version)])]);
       expect(await ctx.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1 });
+    });
+
+    it('given a cancel relayed to the instance running the session, then an intent left from the submit starts over at 0 attempts, not in doubt, due now; a leased one is left', async () => {
+      const [left, leased] = [pendingOrder(newTraderId()), pendingOrder(newTraderId())];
+      await ctx.store.commit([withIntent(left), withIntent(leased)]);
+      await ctx.store.execution.claimDispatchIntents(claim('one', later(1), 10, 10));
+      await ctx.store.commit([bookkeeping(left, 'execution_failed', [{
+        kind: 'update', orderId: left.id, owner: 'one', attempts: 2, nextAttemptAt: later(60_000), leaseExpiresAt: null, inDoubt: true, lastError: 'timeout', at: later(2),
+      }])]);
+      // One's lease of the other ran out; two holds it now (left waits out its backoff, unclaimed).
+      expect((await ctx.store.execution.claimDispatchIntents(claim('two', later(20), 10, 30_000))).map((intent) => intent.orderId)).toEqual([leased.id]);
+      const relay = (order: Order): OrderChange => bookkeeping(order, 'cancel_requested', [{ kind: 'relay_cancel', orderId: order.id, at: later(25) }]);
+      await ctx.store.commit([relay(left), relay(leased)]);
+      expect(await ctx.store.execution.findDispatchIntent(left.id)).toMatchObject({ attempts: 0, inDoubt: false, nextAttemptAt: later(25), leaseOwner: null });
+      expect(await ctx.store.execution.findDispatchIntent(leased.id)).toMatchObject({ attempts: 0, nextAttemptAt: T0, leaseOwner: 'two' });
     });
 
     it('given an intent waiting out a backoff, when expedited, then it is due at once; a leased or earlier-due intent is left as it is', async () => {

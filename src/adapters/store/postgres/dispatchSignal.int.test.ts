@@ -3,6 +3,7 @@
  * store of the same schema, never by one of another schema, and heard again after the
  * listening connection was ended by the server.
  */
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +57,34 @@ describe.skipIf(!usable)('dispatch signal on PostgreSQL', () => {
     await until(() => heardOther.includes('fix-ldn'), 'fix-ldn heard in the other schema', 5_000);
     expect(heardOther).toEqual(['fix-ldn']);
     expect(heardSame).not.toContain('fix-ldn');
+  });
+
+  it('given a schema name too long for a channel and two listeners, then one connection listens, each listener hears each announcement once', async () => {
+    const schema = `${freshSchemaName()}_${'x'.repeat(38)}`;
+    expect(schema).toHaveLength(63);
+    schemas.push(schema);
+    const store = await open(schema);
+    const [first, second] = [listen(store), listen(store)];
+    await until(async () => {
+      store.dispatchSignal!.announce('warm-up');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return first.includes('warm-up') && second.includes('warm-up');
+    }, 'the first announcement heard', 5_000);
+    const before = first.length;
+    store.dispatchSignal!.announce('fix-long');
+    await until(() => first.includes('fix-long') && second.includes('fix-long'), 'fix-long heard', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(first.slice(before).filter((venue) => venue === 'fix-long')).toHaveLength(1);
+    expect(second.filter((venue) => venue === 'fix-long')).toHaveLength(1);
+    const channel = `ordergate_dispatch.${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      const listening = await admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'ordergate-dispatch-signal' AND query = $1`, [`LISTEN "${channel}"`]);
+      expect(listening.rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
   });
 
   it('given the listening connection ended by the server, then it listens again and hears later announcements', async () => {

@@ -2,11 +2,13 @@
  * The dispatch signal over PostgreSQL's LISTEN/NOTIFY: an instance that commits an intent for
  * a venue whose session runs on another instance says so, and that instance's executor claims
  * it at once instead of at its next poll. One channel per schema (instances of two schemas on
- * one server never wake each other); the payload is the venue's name.
+ * one server never wake each other; a schema name too long for a channel is named by its
+ * digest); the payload is the venue's name. One listening connection per store.
  * Best effort by design: a notification lost (the listening connection was down) costs the
  * poll interval, never the intent, which is in the table. The listening connection is opened
  * on the first onAnnounced and reopened after a break, every retryMs.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { DispatchSignal } from '../../../ports/execution.ts';
 
@@ -25,6 +27,8 @@ export class PostgresDispatchSignal implements DispatchSignal {
   #channel: Promise<string> | null = null;
   #client: pg.Client | null = null;
   #retry: NodeJS.Timeout | null = null;
+  /** A listening connection being opened: one at a time. */
+  #connecting = false;
   #closed = false;
 
   /** `query` runs one statement on the store's pool. */
@@ -43,7 +47,7 @@ export class PostgresDispatchSignal implements DispatchSignal {
   onAnnounced(listener: Listener): () => void {
     const subscription: Listener = (venue) => listener(venue);
     this.#listeners.add(subscription);
-    if (!this.#client && !this.#retry) void this.#listen();
+    if (!this.#client && !this.#retry && !this.#connecting) void this.#listen();
     return () => void this.#listeners.delete(subscription);
   }
 
@@ -73,7 +77,10 @@ export class PostgresDispatchSignal implements DispatchSignal {
       await client.connect();
       try {
         const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
-        return `ordergate_dispatch.${rows[0]!.schema}`;
+        const schema = rows[0]!.schema;
+        // A channel name is at most 63 bytes: a long schema name is named by its digest.
+        const name = `ordergate_dispatch.${schema}`;
+        return Buffer.byteLength(name) <= 63 ? name : `ordergate_dispatch.${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
       } finally {
         await client.end().catch(() => {});
       }
@@ -85,7 +92,16 @@ export class PostgresDispatchSignal implements DispatchSignal {
   }
 
   async #listen(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#connecting) return;
+    this.#connecting = true;
+    try {
+      await this.#open();
+    } finally {
+      this.#connecting = false;
+    }
+  }
+
+  async #open(): Promise<void> {
     const client = this.#connect();
     const broken = () => {
       if (this.#client !== client) return;

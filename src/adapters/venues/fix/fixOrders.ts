@@ -52,6 +52,11 @@ export function orderStatusRequest(clientOrderId: string, statusRequestId: strin
 }
 
 /** The terms of a NewOrderSingle this session sent, read back from the session store. */
+/** An order's terms as the gateway keeps them (the one place they live for an order another instance's session sent). */
+export function termsOfOrder(order: { readonly symbol: string; readonly side: Side; readonly quantity: Dec }): OrderTerms {
+  return { symbol: order.symbol, side: SIDE[order.side], quantity: order.quantity };
+}
+
 export function termsOf(body: readonly FixField[]): { readonly clientOrderId: string; readonly terms: OrderTerms } | null {
   const field = (tag: number) => body.find(([t]) => t === tag)?.[1];
   const clientOrderId = field(Tag.ClOrdID);

@@ -197,6 +197,52 @@ describe('fix venue', () => {
     expect(acceptor.received.filter((m) => m.msgType === 'D').map((m) => m.get(11))).toEqual(['order-10']);
   });
 
+  it('given the session is not logged on, then a cancel of a sent order is unknown (not sent, retried later), never a rejection', async () => {
+    acceptor.script = (message, reply) => reply('8', executionReport(message, '0', '0'));
+    await venue.submit(limitOrder('order-12'));
+    await venue.close();
+    expect(await venue.cancel('order-12')).toEqual({ outcome: 'unknown', reason: 'not sent: venue fix is not connected', retryAfterMs: 1_000 });
+    expect(acceptor.received.filter((m) => m.msgType === 'F')).toEqual([]);
+  });
+
+  it('given a session that moved here from another instance, then an order this session never sent but the gateway routed here is asked about and cancelled with the gateway\'s terms', async () => {
+    await venue.close();
+    const shared = new Map([['order-elsewhere', { symbol: 'MSFT', side: '2', quantity: new D(5) }]]);
+    venue = new FixVenue({
+      host: '127.0.0.1', port: acceptor.port, senderCompId: 'GATEWAY', targetCompId: 'VENUE', store: new MemorySessionStore(),
+      timers: time, requestTimeoutMs: 1_000, newRequestId: () => `request-${++requestIds}`,
+      sharedOrder: async (id) => shared.get(id) ?? null,
+    });
+    await venue.start();
+    acceptor.script = (message, reply) => {
+      if (message.msgType === 'H') reply('8', executionReport(message, 'I', '0', [[37, 'V-9'], [54, '2'], [151, '5'], [790, message.get(790)!]]));
+      if (message.msgType === 'F') reply('8', [...executionReport(message, '6', '6', [[37, 'V-9'], [54, '2']]), [41, message.get(41)!]]);
+    };
+    expect(await venue.lookup('order-elsewhere')).toMatchObject({ clientOrderId: 'order-elsewhere', venueOrderId: 'V-9', status: 'working' });
+    const status = acceptor.received.find((m) => m.msgType === 'H')!;
+    expect([status.get(11), status.get(55), status.get(54)]).toEqual(['order-elsewhere', 'MSFT', '2']);
+    expect(await venue.cancel('order-elsewhere')).toEqual({ outcome: 'requested' });
+    const cancel = acceptor.received.find((m) => m.msgType === 'F')!;
+    expect([cancel.get(41), cancel.get(55), cancel.get(54), cancel.get(38)]).toEqual(['order-elsewhere', 'MSFT', '2', '5']);
+    // Unknown to this session and to the gateway: not at the venue, and nothing is asked.
+    expect(await venue.lookup('nobody-sent')).toBeNull();
+    expect(acceptor.received.filter((m) => m.msgType === 'H')).toHaveLength(1);
+  });
+
+  it('given a session that moved here, when the venue answers no status requests for an order another instance sent, then the lookup throws rather than say it is absent', async () => {
+    await venue.close();
+    venue = new FixVenue({
+      host: '127.0.0.1', port: acceptor.port, senderCompId: 'GATEWAY', targetCompId: 'VENUE', store: new MemorySessionStore(),
+      timers: time, requestTimeoutMs: 1_000, newRequestId: () => `request-${++requestIds}`,
+      sharedOrder: async () => ({ symbol: 'MSFT', side: '1', quantity: new D(10) }),
+    });
+    await venue.start();
+    acceptor.script = (message, reply) => {
+      if (message.msgType === 'H') reply('j', [[45, message.get(34)!], [372, 'H'], [380, '3']]);
+    };
+    await expect(venue.lookup('order-elsewhere')).rejects.toThrow(/did not answer the status request/);
+  });
+
   it('given the daily session reset under way, when an order is submitted, then it is not sent and not rejected; once logged on again, it is sent', async () => {
     await venue.close();
     venue = new FixVenue({

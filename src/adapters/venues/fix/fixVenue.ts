@@ -8,7 +8,8 @@
  * No answer in time or a lost connection is `unknown`, and the answer, when it comes after a
  * reconnect (resent by the counterparty on our ResendRequest), still reaches the report stream;
  * lookup returns null only when the venue says it has no such order or this session never sent
- * it, and throws when it cannot tell; each fill reaches the stream once per process (the
+ * it (where the session moves between instances: neither this session nor the gateway's record
+ * knows it), and throws when it cannot tell; each fill reaches the stream once per process (the
  * gateway dedupes across restarts by venue fill id).
  * Sessions: with `resetSeqNumOnLogon` every logon starts both sequence numbers over; with
  * `sessionReset` the session is ended at that local time each day and a new one logs on with
@@ -24,7 +25,9 @@ import type {
 } from '../../../ports/venue.ts';
 import type { FixField, FixMessage } from './fixCodec.ts';
 import { FixInitiator, type ReconnectPolicy } from './fixInitiator.ts';
-import { newOrderSingle, orderCancelRequest, orderStatusRequest, portReport, readExecutionReport, rejectionText, rejectText, type FixExecution } from './fixOrders.ts';
+import {
+  newOrderSingle, orderCancelRequest, orderStatusRequest, portReport, readExecutionReport, rejectionText, rejectText, type FixExecution, type OrderTerms,
+} from './fixOrders.ts';
 import { BEGIN_STRING, BusinessRejectReason, CxlRejReason, ExecType, MsgType, OrdRejReason, Tag } from './fixProtocol.ts';
 import { FixSession } from './fixSession.ts';
 import { isUnknownOrderAnswer, OrderLedger } from './orderLedger.ts';
@@ -58,6 +61,13 @@ export interface FixVenueOptions {
   readonly sessionReset?: DailyReset;
   /** Username (553) and Password (554) on the Logon, when the venue wants them. */
   readonly logon?: { readonly username: Secret | null; readonly password: Secret | null };
+  /**
+   * Where several gateway instances take turns running this session (singleSession.ts), the
+   * session's own record holds only what this instance sent: the gateway's record of an order
+   * routed here (its terms) stands in for the rest, and the venue is asked instead of assuming
+   * that an order this session never sent is not there. Null: not an order of this venue.
+   */
+  readonly sharedOrder?: (clientOrderId: string) => Promise<OrderTerms | null>;
 }
 
 /**
@@ -92,6 +102,7 @@ export class FixVenue implements Venue {
   readonly #sessionReset: DailyReset | null;
   #cancelReset: () => void = () => {};
   #started = false;
+  readonly #sharedOrder: ((clientOrderId: string) => Promise<OrderTerms | null>) | null;
 
   constructor(options: FixVenueOptions) {
     this.name = options.name ?? 'fix';
@@ -105,6 +116,7 @@ export class FixVenue implements Venue {
       : options.store;
     this.#store = store;
     this.#sessionReset = options.sessionReset ?? null;
+    this.#sharedOrder = options.sharedOrder ?? null;
     // Earlier epochs say which orders were sent; only this epoch's numbers name our requests.
     for (const sent of store.archivedSent()) this.#ledger.recordSent(sent.seqNum, sent.msgType, sent.body);
     this.#ledger.forgetRequests();
@@ -201,18 +213,18 @@ export class FixVenue implements Venue {
   }
 
   async cancel(clientOrderId: string): Promise<CancelOutcome> {
-    const terms = this.#ledger.terms(clientOrderId);
-    // Only this session sends this id, so an order it never sent cannot be at the venue.
+    const terms = await this.#terms(clientOrderId);
+    // Only this session sends this id (or, shared, the gateway knows it), so an order unknown to both cannot be at the venue.
     if (!terms) return { outcome: 'rejected', reason: 'unknown order' };
     const cancelRequestId = this.#newRequestId();
     const noAnswer: CancelOutcome = { outcome: 'unknown', reason: 'no answer to the cancel request in time' };
     const body = orderCancelRequest(clientOrderId, cancelRequestId, terms, this.#timers.now());
     return this.#request(this.#cancels, cancelRequestId, clientOrderId, noAnswer, MsgType.OrderCancelRequest, body)
-      ?? { outcome: 'rejected', reason: this.#notConnected() };
+      ?? { outcome: 'unknown', reason: `not sent: ${this.#notConnected()}`, retryAfterMs: NOT_LOGGED_ON_RETRY_AFTER_MS };
   }
 
   async lookup(clientOrderId: string): Promise<VenueOrderView | null> {
-    const terms = this.#ledger.terms(clientOrderId);
+    const terms = await this.#terms(clientOrderId);
     if (!terms) return null;
     const statusRequestId = this.#newRequestId();
     const noAnswer = new Error('no answer to the status request in time');
@@ -231,6 +243,15 @@ export class FixVenue implements Venue {
       if (view) return view;
     }
     throw new Error(`the venue did not answer the status request: ${rejectText(message)}`);
+  }
+
+  async #terms(clientOrderId: string): Promise<OrderTerms | undefined> {
+    const own = this.#ledger.terms(clientOrderId);
+    if (own || !this.#sharedOrder) return own;
+    const shared = await this.#sharedOrder(clientOrderId);
+    if (!shared) return undefined;
+    this.#ledger.adopt(clientOrderId, shared);
+    return shared;
   }
 
   /** Sends, then waits for the answer or the timeout; null when nothing could be sent. */

@@ -4,8 +4,9 @@
  * (session and business rejects refer to it), and what the venue reported since.
  * It is rebuilt from the session store's sent messages on start, so terms and references
  * survive a restart; reports are kept for this process's lifetime.
- * Invariants: an order is known here exactly when a NewOrderSingle for it was sent on this
- * session; a fill is recorded once per venue fill id; a duplicate-order reject or an
+ * Invariants: an order is known here when a NewOrderSingle for it was sent on this session,
+ * or when the gateway names it as one another instance's session may have sent (adopt); a
+ * fill is recorded once per venue fill id; a duplicate-order reject or an
  * unknown-order status answer never changes the order it names.
  */
 import { ZERO, type Dec } from '../../../domain/money.ts';
@@ -63,6 +64,12 @@ export class OrderLedger {
 
   requestAt(seqNum: number): SentRequest | undefined {
     return this.#requests.get(seqNum);
+  }
+
+  /** An order this session did not send but may have to look up or cancel (see FixVenueOptions.sharedOrder). */
+  adopt(clientOrderId: string, terms: OrderTerms): void {
+    if (this.#orders.has(clientOrderId)) return;
+    this.#orders.set(clientOrderId, { terms, venueOrderId: null, ordStatus: null, cumulativeQuantity: null, reason: null, fills: new Map() });
   }
 
   terms(clientOrderId: string): OrderTerms | undefined {
