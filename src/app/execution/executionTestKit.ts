@@ -173,3 +173,15 @@ export async function executionKit(options: KitOptions = {}): Promise<ExecutionK
     },
   };
 }
+
+/** An order the venue took whose answer was lost, with the stream's ack lost too (the connection died): in doubt. */
+export async function submitInDoubt(kit: ExecutionKit): Promise<Order> {
+  kit.plan.force('drop');
+  kit.venue.breakStream();
+  const order = await kit.submit();
+  await kit.settled();
+  kit.venue.restoreStream();
+  const intent = await kit.store.execution.findDispatchIntent(order.id);
+  if (intent?.attempts !== 1 || !intent.inDoubt) throw new Error(`the order is not in doubt: ${JSON.stringify(intent)}`);
+  return order;
+}

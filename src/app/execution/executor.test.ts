@@ -13,7 +13,7 @@ import type { Dispatcher } from '../dispatch.ts';
 import { submitOrder } from '../submitOrder.ts';
 import { HELD_DISPATCH, limitOrder } from '../testContext.ts';
 import { bookkeeping, executionAudit, venueRequest } from './intents.ts';
-import { executionKit, type ExecutionKit } from './executionTestKit.ts';
+import { executionKit, submitInDoubt, type ExecutionKit } from './executionTestKit.ts';
 
 let kit: ExecutionKit;
 afterEach(async () => {
@@ -49,7 +49,7 @@ describe('executor: one submit, three outcomes', () => {
 
   it('given a lost answer, then the order is in doubt until the backoff ends, then looked up and adopted, never resent', async () => {
     kit = await executionKit();
-    const order = await submitInDoubt();
+    const order = await submitInDoubt(kit);
     await kit.advance(1_099);
     expect(await journalOf(order.id)).toEqual(['submit:accepted@0']);
     await kit.advance(10);
@@ -245,7 +245,7 @@ describe('executor: leases', () => {
 
   it('given an order in doubt when the trader cancels, then it is looked up at once (not after the backoff) and cancelled at the venue exactly once', async () => {
     kit = await executionKit();
-    const order = await submitInDoubt();
+    const order = await submitInDoubt(kit);
 
     await kit.advance(100);
     const requested = await cancelOrder(kit.ctx, kit.dispatcher, 'trader-x', order.id, null);
@@ -273,16 +273,6 @@ describe('executor: leases', () => {
   });
 });
 
-/** An order the venue took whose answer was lost, with the stream's ack lost too (the connection died): in doubt. */
-async function submitInDoubt(): Promise<Order> {
-  kit.plan.force('drop');
-  kit.venue.breakStream();
-  const order = await kit.submit();
-  await kit.settled();
-  kit.venue.restoreStream();
-  expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
-  return order;
-}
 
 /** Commits an order and its intent without waking any executor, as if the instance died at once. */
 async function submitHeld(): Promise<Order> {

@@ -11,7 +11,7 @@ import type { Venue } from '../../ports/venue.ts';
 import { cancelOrder } from '../cancelOrder.ts';
 import { submitOrder } from '../submitOrder.ts';
 import { limitOrder } from '../testContext.ts';
-import { executionKit, type ExecutionKit } from './executionTestKit.ts';
+import { executionKit, submitInDoubt, type ExecutionKit } from './executionTestKit.ts';
 
 let kit: ExecutionKit;
 afterEach(async () => kit?.close());
@@ -76,12 +76,7 @@ describe('an instance standing by for a venue whose session runs elsewhere', () 
     const here = { serving: true };
     kit = await executionKit({ wrapVenue: (venue) => switchable(venue, here) });
     await kit.dispatcher.start();
-    kit.plan.force('drop');
-    kit.venue.breakStream();
-    const order = await kit.submit();
-    await kit.settled();
-    kit.venue.restoreStream();
-    expect(await kit.store.execution.findDispatchIntent(order.id)).toMatchObject({ attempts: 1, inDoubt: true });
+    const order = await submitInDoubt(kit);
     const atVenue = await kit.sim.lookup(order.id);
     await kit.reports.process('sim', { kind: 'ack', clientOrderId: order.id, venueOrderId: atVenue!.venueOrderId, at: kit.time.now() });
     expect((await kit.store.findOrder(order.id))?.status).toBe('acked');
