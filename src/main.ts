@@ -31,6 +31,7 @@ import { relayMetrics } from './adapters/metrics/relayMetrics.ts';
 import { openStore } from './adapters/store/openStore.ts';
 import { SimulatedExchange } from './adapters/venues/sim/simulatedExchange.ts';
 import { describeBuiltInSim, guardOptionsFor, openVault, openVenues, venueAdministration } from './adapters/venues/venueFactory.ts';
+import { VENUE_KINDS } from './adapters/venues/venueKinds.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Authenticator, signToken } from './http/auth.ts';
 import { IdempotencyGuard } from './http/idempotency.ts';
@@ -126,6 +127,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const stopListening = () => listening.forEach((stop) => stop());
   const supervisor = new VenueSupervisor({
     list: execution.sources, build: execution.build, log: logger, schedule: systemSchedule, refreshMs: VENUE_REFRESH_MS, fixed: [sim.name],
+    exclusive: (c) => VENUE_KINDS[c.kind]?.singleSession === true,
     attach(venue) {
       const before = listening.get(venue.name);
       listening.set(venue.name, reports.listen(venue.name, (listener) => venue.onExecutionReport(listener)));
@@ -183,7 +185,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       clearInterval(sweeper);
       clearInterval(riskRefresh);
       await server.close();
-      supervisor.stop();
+      await supervisor.stop();
       stopListening();
       reconciler.stop();
       dispatcher.stop();
@@ -205,7 +207,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
  */
 async function connectVenues(config: Config, store: OrderStore, sim: SimulatedExchange, instance: string, logger: Logger) {
   await describeBuiltInSim(store.execution, config.execution, systemClock.now());
-  const configs = await store.execution.listVenueConfigs();
+  /** Every stored configuration with its credentials' version: the row id, new at each set or rotation. */
+  const sources = async (): Promise<VenueSource[]> => {
+    const [stored, sealed] = await Promise.all([store.execution.listVenueConfigs(), store.credentials.list()]);
+    const versions = new Map(sealed.map((row) => [row.venue, row.id]));
+    return stored.map((c) => ({ config: c, credentialsVersion: versions.get(c.name) ?? null }));
+  };
+  // One read: the supervisor compares later reads with exactly what the adapters were built from.
+  const startedFrom = await sources();
+  const configs = startedFrom.map((source) => source.config);
   const vault = openVault(store.credentials, config.credentialsKey, config.dataDir, systemClock, () => uuidv7(), logger);
   const context = {
     localSim: sim, log: logger, vault, environment: config.brokers, dataDir: config.dataDir,
@@ -232,14 +242,8 @@ async function connectVenues(config: Config, store: OrderStore, sim: SimulatedEx
     venueAdministration(vault, kindOf));
   latest = () => venues.configs();
   await venues.refresh();
-  /** Every stored configuration with its credentials' version: the row id, new at each set or rotation. */
-  const sources = async (): Promise<VenueSource[]> => {
-    const [stored, sealed] = await Promise.all([store.execution.listVenueConfigs(), store.credentials.list()]);
-    const versions = new Map(sealed.map((row) => [row.venue, row.id]));
-    return stored.map((c) => ({ config: c, credentialsVersion: versions.get(c.name) ?? null }));
-  };
   const build = async (c: VenueConfig) => (await openVenues([c], context))[0] ?? null;
-  return { raw, guards, venues, sources, build, startedFrom: await sources() };
+  return { raw, guards, venues, sources, build, startedFrom };
 }
 
 function executorOptions(c: ExecutionConfig, owner: string): Partial<ExecutorOptions> {

@@ -218,6 +218,20 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
     expect(a.venue.holder()).toMatchObject({ owner: 'b' });
   });
 
+  it('given a renewal answered after its lease had run out, then it does not restart the session; the next renewal does', async () => {
+    const link = new Link(store);
+    const a = instance('a', link);
+    await a.venue.start();
+    link.pause();
+    await elapse(TTL);
+    expect(a.venue.serving()).toBe(false);
+    link.resume();
+    await settle();
+    expect([a.venue.serving(), a.session.started.length]).toEqual([false, 1]);
+    await elapse(RENEW);
+    expect([a.venue.serving(), a.session.started.length]).toEqual([true, 2]);
+  });
+
   it('given a session that fails to start, then the holder lets the lease go and the other instance takes it', async () => {
     const a = instance('a');
     const b = instance('b');

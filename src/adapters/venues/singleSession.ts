@@ -62,6 +62,8 @@ export class SingleSessionVenue implements Venue {
   #cancelTick: (() => void) | null = null;
   #cancelWatchdog: (() => void) | null = null;
   #tick: Promise<void> | null = null;
+  /** A stand-down closing the session: no take until it is done. */
+  #stopping: Promise<void> | null = null;
 
   constructor(inner: Venue, options: SingleSessionOptions) {
     this.name = inner.name;
@@ -145,12 +147,14 @@ export class SingleSessionVenue implements Venue {
     return `no instance runs the ${this.name} session yet; this instance tries to take it every ${this.#o.renewMs} ms`;
   }
 
+  /** Ticks are planned from each one's start, so a slow renewal does not push the next one back. */
   #runTick(): Promise<void> {
+    const began = this.#o.clock.now().getTime();
     this.#tick = this.#renew().catch((error: unknown) => {
       this.#o.log.error({ venue: this.name, err: error instanceof Error ? error.message : String(error) }, 'venue session lease: unexpected failure');
     }).finally(() => {
       this.#tick = null;
-      if (!this.#stopped) this.#cancelTick = this.#o.schedule(() => void this.#runTick(), this.#o.renewMs);
+      if (!this.#stopped) this.#cancelTick = this.#o.schedule(() => void this.#runTick(), began + this.#o.renewMs - this.#o.clock.now().getTime());
     });
     return this.#tick;
   }
@@ -158,7 +162,7 @@ export class SingleSessionVenue implements Venue {
   async #renew(): Promise<void> {
     const { owner, leases, clock, ttlMs, renewMs, log } = this.#o;
     const now = clock.now().getTime();
-    if (!this.#serving && now < this.#standByUntil) return;
+    if (this.#stopping || (!this.#serving && now < this.#standByUntil)) return;
     let lease: VenueSessionLease;
     try {
       lease = await leases.acquireVenueSession({ venue: this.name, owner, now: new Date(now), ttlMs });
@@ -175,6 +179,12 @@ export class SingleSessionVenue implements Venue {
       if (this.#serving) await this.#standDown(`instance ${lease.owner} took the lease over`, false);
       return;
     }
+    // An answer that took so long that the lease it renewed is about to end counts as none.
+    if (clock.now().getTime() >= lease.expiresAt.getTime() - renewMs) {
+      if (this.#serving) await this.#standDown('its lease renewal came back too late', false);
+      return;
+    }
+    if (this.#stopping) return;
     this.#heldUntil = lease.expiresAt.getTime();
     this.#armWatchdog();
     if (!this.#serving) {
@@ -208,9 +218,10 @@ export class SingleSessionVenue implements Venue {
     const { clock, renewMs, schedule } = this.#o;
     this.#cancelWatchdog = schedule(() => {
       this.#cancelWatchdog = null;
-      if (this.#serving && clock.now().getTime() >= this.#heldUntil - renewMs) {
-        void this.#standDown('its lease was not renewed in time: another instance may take it', false);
-      }
+      if (!this.#serving) return;
+      // A timer may fire a little early: then it waits again.
+      if (clock.now().getTime() < this.#heldUntil - renewMs) this.#armWatchdog();
+      else void this.#standDown('its lease was not renewed in time: another instance may take it', false);
     }, this.#heldUntil - renewMs - clock.now().getTime());
   }
 
@@ -227,6 +238,15 @@ export class SingleSessionVenue implements Venue {
     this.#cancelWatchdog?.();
     this.#cancelWatchdog = null;
     this.#o.log.warn({ venue: this.name, why }, 'this instance stops running the venue session');
+    const stopping = this.#stopSession(release);
+    this.#stopping = stopping;
+    await stopping.finally(() => {
+      if (this.#stopping === stopping) this.#stopping = null;
+    });
+  }
+
+  /** No take starts while this runs (#stopping). */
+  async #stopSession(release: boolean): Promise<void> {
     await this.#starting;
     this.#starting = null;
     await this.#inner.close();

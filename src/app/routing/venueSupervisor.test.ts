@@ -16,7 +16,7 @@ function harness() {
   const events: string[] = [];
   let sources: VenueSource[] = [];
   let builds = 0;
-  let refuse: ((c: VenueConfig) => 'build' | 'start' | null) = () => null;
+  let refuse: ((c: VenueConfig) => 'build' | 'start' | 'unhealthy' | null) = () => null;
   const adapter = (c: VenueConfig, id: string): Venue => ({
     name: c.name,
     start: async () => {
@@ -28,12 +28,13 @@ function harness() {
     cancel: async () => ({ outcome: 'requested' }),
     lookup: async () => null,
     onExecutionReport: () => () => {},
-    healthy: () => true,
+    healthy: () => refuse(c) !== 'unhealthy',
   });
   const supervisor = new VenueSupervisor({
     list: async () => sources,
     build: async (c) => {
       builds += 1;
+      events.push(`build ${c.name}#${builds}`);
       if (refuse(c) === 'build') return null;
       return adapter(c, `${c.name}#${builds}`);
     },
@@ -45,11 +46,12 @@ function harness() {
     schedule: () => () => {},
     refreshMs: 5_000,
     fixed: ['sim'],
+    exclusive: (c) => c.kind === 'fix',
   });
   return {
     supervisor, events, adapter,
     set: (next: VenueSource[]) => void (sources = next),
-    refuseWith: (rule: (c: VenueConfig) => 'build' | 'start' | null) => void (refuse = rule),
+    refuseWith: (rule: (c: VenueConfig) => 'build' | 'start' | 'unhealthy' | null) => void (refuse = rule),
     builds: () => builds,
   };
 }
@@ -59,7 +61,7 @@ describe('VenueSupervisor', () => {
     const h = harness();
     h.set([{ config: config('paper'), credentialsVersion: 'c1' }]);
     await h.supervisor.sync();
-    expect(h.events).toEqual(['start paper#1', 'attach paper', 'finish paper']);
+    expect(h.events).toEqual(['build paper#1', 'start paper#1', 'attach paper', 'finish paper']);
     await h.supervisor.sync();
     expect(h.builds()).toBe(1);
   });
@@ -70,10 +72,10 @@ describe('VenueSupervisor', () => {
     h.supervisor.adopt([{ config: config('paper'), credentialsVersion: 'c1' }], [started]);
     h.set([{ config: config('paper'), credentialsVersion: 'c2' }]);
     await h.supervisor.sync();
-    expect(h.events).toEqual(['start paper#1', 'attach paper', 'close paper#boot', 'finish paper']);
+    expect(h.events).toEqual(['build paper#1', 'start paper#1', 'attach paper', 'close paper#boot', 'finish paper']);
     h.set([{ config: config('paper', { baseUrl: 'https://elsewhere.example' }), credentialsVersion: 'c2' }]);
     await h.supervisor.sync();
-    expect(h.events.slice(4)).toEqual(['start paper#2', 'attach paper', 'close paper#1', 'finish paper']);
+    expect(h.events.slice(5)).toEqual(['build paper#2', 'start paper#2', 'attach paper', 'close paper#1', 'finish paper']);
   });
 
   it('given only the active flag changed, then no adapter is started or stopped: routing alone follows it', async () => {
@@ -95,11 +97,14 @@ describe('VenueSupervisor', () => {
     h.refuseWith(() => 'start');
     h.set([{ config: config('paper'), credentialsVersion: 'c2' }]);
     await h.supervisor.sync();
-    expect(h.events).toEqual(['close paper#2']);
-    h.refuseWith(() => null);
+    h.refuseWith(() => 'unhealthy');
     h.set([{ config: config('paper'), credentialsVersion: 'c3' }]);
     await h.supervisor.sync();
-    expect(h.events.slice(1)).toEqual(['start paper#3', 'attach paper', 'close paper#boot', 'finish paper']);
+    expect(h.events).toEqual(['build paper#1', 'build paper#2', 'close paper#2', 'build paper#3', 'start paper#3', 'close paper#3']);
+    h.refuseWith(() => null);
+    h.set([{ config: config('paper'), credentialsVersion: 'c4' }]);
+    await h.supervisor.sync();
+    expect(h.events.slice(6)).toEqual(['build paper#4', 'start paper#4', 'attach paper', 'close paper#boot', 'finish paper']);
   });
 
   it('given a venue that failed to build at start, then it is built once its configuration or credentials change', async () => {
@@ -110,7 +115,22 @@ describe('VenueSupervisor', () => {
     expect(h.builds()).toBe(0);
     h.set([{ config: config('paper'), credentialsVersion: 'c1' }]);
     await h.supervisor.sync();
-    expect(h.events).toEqual(['start paper#1', 'attach paper', 'finish paper']);
+    expect(h.events).toEqual(['build paper#1', 'start paper#1', 'attach paper', 'finish paper']);
+  });
+
+  it('given a FIX venue (two adapters must never run at once), then the old adapter closes before the new one is built; one that cannot run brings the old configuration back', async () => {
+    const h = harness();
+    const fix = (host: string) => config('fix', { host }, true, 'fix');
+    h.supervisor.adopt([{ config: fix('a.example'), credentialsVersion: null }], [h.adapter(fix('a.example'), 'fix#boot')]);
+    h.set([{ config: fix('b.example'), credentialsVersion: null }]);
+    await h.supervisor.sync();
+    expect(h.events).toEqual(['close fix#boot', 'build fix#1', 'start fix#1', 'attach fix', 'finish fix']);
+    h.refuseWith((c) => (c.settings.host === 'c.example' ? 'unhealthy' : null));
+    h.set([{ config: fix('c.example'), credentialsVersion: null }]);
+    await h.supervisor.sync();
+    expect(h.events.slice(5)).toEqual(['close fix#1', 'build fix#2', 'start fix#2', 'close fix#2', 'build fix#3', 'start fix#3', 'attach fix', 'finish fix']);
+    await h.supervisor.sync();
+    expect(h.builds()).toBe(3);
   });
 
   it('never rebuilds a fixed venue (the built-in sim), and runs passes one after the other', async () => {
@@ -118,7 +138,7 @@ describe('VenueSupervisor', () => {
     h.set([{ config: config('sim', { seed: 9 }, true, 'sim'), credentialsVersion: null }, { config: config('paper'), credentialsVersion: 'c1' }]);
     await Promise.all([h.supervisor.sync(), h.supervisor.sync(), h.supervisor.sync()]);
     expect(h.builds()).toBe(1);
-    expect(h.events).toEqual(['start paper#1', 'attach paper', 'finish paper']);
+    expect(h.events).toEqual(['build paper#1', 'start paper#1', 'attach paper', 'finish paper']);
     await h.supervisor.close();
     expect(h.events.at(-1)).toBe('close paper#1');
   });

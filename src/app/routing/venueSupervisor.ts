@@ -5,10 +5,15 @@
  * a venue whose settings or credentials change (a broker's daily token, a new FIX host) gets
  * a new adapter in place of the old one.
  * Invariants:
- * - The new adapter is started before it is put in service, and the old one is closed only
- *   after: a venue never goes without an adapter because of a change. A change that cannot
- *   run (no credentials, a bad setting, a build that fails) leaves the running adapter as it
- *   is, logged once per change, not once per refresh.
+ * - The new adapter is started, and must say it is healthy, before it is put in service, and
+ *   the old one is closed only after: a venue never goes without an adapter because of a
+ *   change. A change that cannot run (no credentials, a bad setting, a build that fails, a
+ *   venue that refuses the new adapter) leaves the running adapter as it is, logged once per
+ *   change, not once per refresh.
+ * - Except a venue whose two adapters must never run at once (`exclusive`: a FIX session, one
+ *   logon per session, its numbers and sent orders kept in one folder): the old adapter is
+ *   closed first and the new one built after, from what the old one left. If the new one
+ *   cannot run, one is built again from the old configuration.
  * - The active flag is routing's (RoutingVenues): it never starts or stops an adapter, so
  *   orders already working at a venue taken out of routing are still followed there.
  * - Passes never overlap; a sync asked for while one runs waits for it and then runs its own.
@@ -36,6 +41,8 @@ export interface SupervisorDeps {
    * still delivers is dropped).
    */
   attach(venue: Venue): () => void;
+  /** Whether two adapters of this configuration must never run at once (see above). */
+  exclusive(config: VenueConfig): boolean;
   readonly log: Logger;
   readonly schedule: Schedule;
   readonly refreshMs: number;
@@ -44,6 +51,7 @@ export interface SupervisorDeps {
 
 interface Running {
   readonly adapter: Venue;
+  readonly source: VenueSource;
   readonly fingerprint: string;
 }
 
@@ -58,6 +66,8 @@ export class VenueSupervisor {
   #pass: Promise<void> = Promise.resolve();
   #cancelTimer: (() => void) | null = null;
   #stopped = true;
+  /** Set by stop(): no pass attaches anything after. */
+  #halted = false;
 
   constructor(private readonly deps: SupervisorDeps) {}
 
@@ -67,7 +77,7 @@ export class VenueSupervisor {
     for (const source of sources) {
       if (this.deps.fixed.includes(source.config.name)) continue;
       const adapter = byName.get(source.config.name);
-      if (adapter) this.#running.set(source.config.name, { adapter, fingerprint: fingerprintOf(source) });
+      if (adapter) this.#running.set(source.config.name, { adapter, source, fingerprint: fingerprintOf(source) });
       else this.#failed.set(source.config.name, fingerprintOf(source));
     }
   }
@@ -86,16 +96,18 @@ export class VenueSupervisor {
     this.#plan();
   }
 
-  stop(): void {
+  /** Stops syncing; resolves once a pass under way has finished (nothing is attached after). */
+  async stop(): Promise<void> {
     this.#stopped = true;
+    this.#halted = true;
     this.#cancelTimer?.();
     this.#cancelTimer = null;
+    await this.#pass;
   }
 
   /** Stops syncing and closes every adapter it runs. */
   async close(): Promise<void> {
-    this.stop();
-    await this.#pass;
+    await this.stop();
     for (const { adapter } of this.#running.values()) await adapter.close();
     this.#running.clear();
   }
@@ -107,6 +119,7 @@ export class VenueSupervisor {
 
   async #syncOnce(): Promise<void> {
     for (const source of await this.deps.list()) {
+      if (this.#halted) return;
       const name = source.config.name;
       const fingerprint = fingerprintOf(source);
       if (this.deps.fixed.includes(name)) continue;
@@ -116,36 +129,56 @@ export class VenueSupervisor {
   }
 
   async #replace(source: VenueSource, fingerprint: string): Promise<void> {
-    const { log } = this.deps;
     const name = source.config.name;
     const before = this.#running.get(name) ?? null;
+    if (before && this.deps.exclusive(source.config)) {
+      await this.#close(before);
+      this.#running.delete(name);
+      if (await this.#bringUp(source, fingerprint, null, true)) return;
+      this.deps.log.warn({ venue: name }, 'the changed venue configuration cannot run; the previous one is started again');
+      await this.#bringUp(before.source, before.fingerprint, null, false);
+      this.#failed.set(name, fingerprint);
+      return;
+    }
+    if (!(await this.#bringUp(source, fingerprint, before, before !== null))) this.#failed.set(name, fingerprint);
+  }
+
+  /**
+   * Builds, starts and attaches an adapter of `source`, then closes `before`; false (nothing
+   * changed) when it cannot run. `mustWork`: a replacement must be healthy once started; a new
+   * venue may still be connecting.
+   */
+  async #bringUp(source: VenueSource, fingerprint: string, before: Running | null, mustWork: boolean): Promise<boolean> {
+    const { log } = this.deps;
+    const name = source.config.name;
     const keeping = before ? '; the running adapter is kept' : '';
+    const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
     const venue = await this.deps.build(source.config).catch((error: unknown) => {
-      log.error({ venue: name, err: error instanceof Error ? error.message : String(error) }, `venue adapter not built${keeping}`);
+      log.error({ venue: name, err: reason(error) }, `venue adapter not built${keeping}`);
       return null;
     });
-    if (!venue) {
-      if (before) log.warn({ venue: name }, 'the changed venue configuration cannot run; the running adapter is kept');
-      this.#failed.set(name, fingerprint);
-      return;
-    }
+    if (!venue) return false;
+    let finish: () => void;
     try {
       await venue.start();
+      if (mustWork && !venue.healthy()) throw new Error('the venue did not accept the new adapter in time');
+      finish = this.deps.attach(venue);
     } catch (error) {
-      log.error({ venue: name, err: error instanceof Error ? error.message : String(error) }, `venue adapter did not start${keeping}`);
+      log.error({ venue: name, err: reason(error) }, `venue adapter did not start${keeping}`);
       await venue.close().catch(() => {});
-      this.#failed.set(name, fingerprint);
-      return;
+      return false;
     }
-    const finish = this.deps.attach(venue);
-    this.#running.set(name, { adapter: venue, fingerprint });
+    this.#running.set(name, { adapter: venue, source, fingerprint });
     this.#failed.delete(name);
-    if (before) {
-      await before.adapter.close().catch((error: unknown) => {
-        log.warn({ venue: name, err: error instanceof Error ? error.message : String(error) }, 'the replaced venue adapter did not close cleanly');
-      });
-    }
+    if (before) await this.#close(before);
     finish();
     log.info({ venue: name, kind: source.config.kind }, before ? 'venue adapter replaced with the changed configuration' : 'venue adapter started');
+    return true;
+  }
+
+  async #close(running: Running): Promise<void> {
+    await running.adapter.close().catch((error: unknown) => {
+      this.deps.log.warn({ venue: running.source.config.name, err: error instanceof Error ? error.message : String(error) }, 'the replaced venue adapter did not close cleanly');
+    });
   }
 }
