@@ -4,7 +4,8 @@
  * instance killed with SIGKILL. What must hold: exactly one instance runs the session at a
  * time; an order sent through either instance reaches the venue once, through the one that
  * runs it; when that instance dies, the other takes the session over and the orders it
- * accepted meanwhile are sent, without waiting for a poll. Needs PostgreSQL and the executor
+ * accepted meanwhile are sent, without waiting for a poll. Also: a venue configured through one
+ * instance is served by the other within seconds, with no restart. Needs PostgreSQL and the executor
  * (scripts/build-quickfix-executor.sh): skipped loudly without them, failed under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,5 +154,20 @@ describe.each(SUITES)('a %s session shared by two gateway instances', { timeout:
     await until(async () => !(await session(a!)).runs_here && (await session(a!)).owner === 'gw-b', 'A to stand by behind B', 20_000);
     await filledOnce(a!, [await place(a!), await place(a!)], 'orders through A filled by B');
     expect(await session(b)).toMatchObject({ runs_here: true, owner: 'gw-b' });
+  });
+
+  it('given a venue configured through A, then B routes orders to it within seconds, with no restart', async () => {
+    const configured = await call(a!, 'PUT', '/api/v1/admin/venues/second', admin, { kind: 'sim', settings: { seed: 3 }, active: true });
+    expect(configured.json).toMatchObject({ connected: true });
+    const started = Date.now();
+    await until(async () => {
+      const { status } = await call(b, 'POST', '/api/v1/orders', trader, {
+        symbol: 'AAPL', side: 'buy', quantity: '1', type: 'limit', limit_price: '1.00', venue: 'second', client_order_id: `second-${uuidv7()}`,
+      });
+      if (status !== 201 && status !== 422 && status !== 503) throw new Error(`order through B answered ${status}`);
+      return status === 201;
+    }, 'B to take orders for the venue configured through A', 15_000);
+    // B reads configurations every 5 s.
+    expect(Date.now() - started).toBeLessThan(12_000);
   });
 });
