@@ -17,6 +17,7 @@ import { ExecutionReportProcessor } from './app/executionReports.ts';
 import { GroupCommitter, groupCommitFor } from './app/groupCommit.ts';
 import { KeyedMutex } from './app/keyedMutex.ts';
 import { OutboxRelay } from './app/outboxRelay.ts';
+import { InstanceNameHold } from './app/instanceName.ts';
 import { recoverWorkingOrders } from './app/recoverOrders.ts';
 import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './app/reconciliation/reconciler.ts';
 import { RoutingVenues } from './app/routing/routingVenues.ts';
@@ -70,6 +71,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
 
   const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, pgSchema: options.pgSchema });
   await store.migrate();
+  // A stable name is the owner of this instance's leases: two live processes must not share it.
+  let stopGateway: () => Promise<void> = async () => {};
+  const name = config.execution.instanceId === null ? null : await InstanceNameHold.claim(
+    store.execution, config.execution.instanceId, uuidv7(), systemClock, systemSchedule, logger, () => void stopGateway(),
+  ).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const { registry, telemetry } = prometheusTelemetry(store);
   // Everything publishes through the relay's fast path, so what the broker took is marked
   // published and the relay republishes only the rest (see app/outboxRelay.ts).
@@ -174,31 +183,37 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   }
   logger.info({ url: address, store: store.dialect, bus: describeBus(config.busUrl) }, 'ordergate is ready');
 
-  return {
+  let stopped: Promise<void> | null = null;
+  const gateway: Gateway = {
     url: address,
     config,
     sim,
     jwtSecret,
     risk: { gate: risk, controls },
     http: server,
-    async stop() {
-      clearInterval(sweeper);
-      clearInterval(riskRefresh);
-      await server.close();
-      await supervisor.stop();
-      stopListening();
-      reconciler.stop();
-      dispatcher.stop();
-      await dispatcher.settled();
-      await reconciler.settled();
-      await ctx.committer.flushed();
-      await sim.close();
-      await supervisor.close();
-      await relay.stop();
-      await bus.close();
-      await store.close();
-    },
+    stop: () => (stopped ??= stopAll()),
   };
+  stopGateway = () => gateway.stop();
+  return gateway;
+
+  async function stopAll(): Promise<void> {
+    clearInterval(sweeper);
+    clearInterval(riskRefresh);
+    await server.close();
+    await supervisor.stop();
+    stopListening();
+    reconciler.stop();
+    dispatcher.stop();
+    await dispatcher.settled();
+    await reconciler.settled();
+    await ctx.committer.flushed();
+    await sim.close();
+    await supervisor.close();
+    await relay.stop();
+    await bus.close();
+    await name?.release();
+    await store.close();
+  }
 }
 
 /**

@@ -99,6 +99,14 @@ export interface VenueSessionLease {
   readonly expiresAt: Date;
 }
 
+/** Who holds an instance name (ORDERGATE_INSTANCE_ID), as the store has it. */
+export interface InstanceName {
+  readonly name: string;
+  readonly token: string;
+  readonly startedAt: Date;
+  readonly seenAt: Date;
+}
+
 /**
  * Wakes the instance that runs a venue's session when another instance commits an intent for
  * it, so it is claimed now rather than at the next poll. Best effort: the intent is in the
@@ -196,6 +204,17 @@ export interface ExecutionStore {
   releaseVenueSession(venue: string, owner: string): Promise<void>;
   /** Every single-session venue's lease, expired or not. */
   listVenueSessions(): Promise<VenueSessionLease[]>;
+
+  /**
+   * Takes an instance name for the process holding `token` when it is free, already this
+   * token's, or not seen since `staleBefore`; else leaves it. Answers the holder after, so the
+   * caller has the name exactly when the token is its own. Atomic across instances.
+   */
+  claimInstanceName(request: { readonly name: string; readonly token: string; readonly now: Date; readonly staleBefore: Date }): Promise<InstanceName>;
+  /** Marks the name seen now while `token` holds it; false when another process holds it. */
+  touchInstanceName(name: string, token: string, now: Date): Promise<boolean>;
+  /** Frees the name if `token` holds it (a clean stop). */
+  releaseInstanceName(name: string, token: string): Promise<void>;
 
   /** The fill a venue names by its id, busted or not; null when it was never recorded. */
   findFill(venue: string, venueFillId: string): Promise<RecordedFill | null>;

@@ -156,6 +156,12 @@ describe.each(SUITES)('a %s session shared by two gateway instances', { timeout:
     expect(await session(b)).toMatchObject({ runs_here: true, owner: 'gw-b' });
   });
 
+  it('given B running, when another process starts under B\'s name, then it refuses to start naming ORDERGATE_INSTANCE_ID, and B runs on', async () => {
+    await expect(startGatewayProcess({ ...env, ORDERGATE_INSTANCE_ID: 'gw-b' })).rejects.toThrow(/ORDERGATE_INSTANCE_ID=gw-b is in use by another running gateway instance/);
+    expect(await session(b)).toMatchObject({ runs_here: true, owner: 'gw-b' });
+    await filledOnce(b, [await place(b)], 'an order through B after the refused start');
+  });
+
   it('given a venue configured through A, then B routes orders to it within seconds, with no restart', async () => {
     const configured = await call(a!, 'PUT', '/api/v1/admin/venues/second', admin, { kind: 'sim', settings: { seed: 3 }, active: true });
     expect(configured.json).toMatchObject({ connected: true });

@@ -1,6 +1,6 @@
 /**
- * The execution tables as Kysely sees them (0004_execution and 0007_venue_sessions in both
- * dialects): dispatch intents, venue configurations, routing rules, reconciliation runs and the
+ * The execution tables as Kysely sees them (0004_execution, 0007_venue_sessions and
+ * 0008_instances in both dialects): dispatch intents, venue configurations, routing rules, reconciliation runs and the
  * leases of single-session venues. Flags are 0/1 integers on both
  * dialects; timestamps ISO 8601 text in, text (SQLite) or Date (PostgreSQL) out.
  */
@@ -66,6 +66,13 @@ export interface VenueSessionsTable {
   expires_at: Timestamp;
 }
 
+export interface InstancesTable {
+  name: string;
+  token: string;
+  started_at: Timestamp;
+  seen_at: Timestamp;
+}
+
 export interface ExecutionTables {
   dispatch_intents: DispatchIntentsTable;
   venues: VenuesTable;
@@ -73,4 +80,5 @@ export interface ExecutionTables {
   reconciliation_runs: ReconciliationRunsTable;
   fill_adjustments: FillAdjustmentsTable;
   venue_sessions: VenueSessionsTable;
+  instances: InstancesTable;
 }

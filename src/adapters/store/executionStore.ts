@@ -12,7 +12,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { decimalText } from '../../domain/money.ts';
 import type {
-  DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, ReconciliationRun, VenueSessionLease, RoutingRule, VenueConfig,
+  DispatchClaim, DispatchIntent, DispatchIntentWrite, DriftItem, ExecutionStore, InstanceName, ReconciliationRun, VenueSessionLease, RoutingRule, VenueConfig,
 } from '../../ports/execution.ts';
 import { StoreConflict, type FillAdjustment } from '../../ports/store.ts';
 import type { DispatchIntentsTable, ReconciliationRunsTable } from './executionSchema.ts';
@@ -177,6 +177,19 @@ async function acquireSession(db: Db, request: { venue: string; owner: string; n
   });
 }
 
+async function claimName(db: Db, request: { name: string; token: string; now: Date; staleBefore: Date }): Promise<InstanceName> {
+  const now = iso(request.now);
+  const row = { name: request.name, token: request.token, started_at: now, seen_at: now };
+  return db.transaction().execute(async (trx) => {
+    await trx.insertInto('instances').values(row)
+      .onConflict((conflict) => conflict.column('name').doUpdateSet({ token: row.token, started_at: row.started_at, seen_at: row.seen_at })
+        .where((eb) => eb.or([eb('instances.token', '=', row.token), eb('instances.seen_at', '<=', iso(request.staleBefore))])))
+      .execute();
+    const held = await trx.selectFrom('instances').selectAll().where('name', '=', request.name).executeTakeFirstOrThrow();
+    return { name: held.name, token: held.token, startedAt: toDate(held.started_at), seenAt: toDate(held.seen_at) };
+  });
+}
+
 function sessionFromRow(row: { venue: string; owner: string; acquired_at: string | Date; expires_at: string | Date }): VenueSessionLease {
   return { venue: row.venue, owner: row.owner, acquiredAt: toDate(row.acquired_at), expiresAt: toDate(row.expires_at) };
 }
@@ -275,6 +288,14 @@ export function createExecutionStore(db: Db, lockRows: boolean, run: Run): Execu
       await trx.deleteFrom('venue_sessions').where('venue', '=', venue).where('owner', '=', owner).execute();
     }),
     listVenueSessions: () => run(async () => (await db.selectFrom('venue_sessions').selectAll().orderBy('venue').execute()).map(sessionFromRow)),
+    claimInstanceName: (request) => run(() => claimName(db, request)),
+    touchInstanceName: (name, token, now) => write(async (trx) => {
+      const result = await trx.updateTable('instances').set({ seen_at: iso(now) }).where('name', '=', name).where('token', '=', token).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    }),
+    releaseInstanceName: (name, token) => write(async (trx) => {
+      await trx.deleteFrom('instances').where('name', '=', name).where('token', '=', token).execute();
+    }),
     findFill: (venue, venueFillId) => run(async () => {
       const row = await db.selectFrom('fills').selectAll().where('venue', '=', venue).where('venue_fill_id', '=', venueFillId).executeTakeFirst();
       if (!row) return null;

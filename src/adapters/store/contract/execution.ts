@@ -99,6 +99,21 @@ export function describeExecutionContract(makeStore: MakeStore): void {
       expect(await session('one', later(17_000))).toMatchObject({ owner: 'one', acquiredAt: later(17_000) });
     });
 
+    it('given an instance name, then one token holds it while seen; a stale one is taken over; only the holder marks it seen or frees it', async () => {
+      const claimName = (token: string, now: Date, staleMs = 6_000) =>
+        ctx.store.execution.claimInstanceName({ name: 'gw-a', token, now, staleBefore: new Date(now.getTime() - staleMs) });
+      expect(await claimName('t1', later(0))).toEqual({ name: 'gw-a', token: 't1', startedAt: later(0), seenAt: later(0) });
+      expect(await claimName('t2', later(5_999))).toMatchObject({ token: 't1', seenAt: later(0) });
+      expect(await ctx.store.execution.touchInstanceName('gw-a', 't1', later(5_000))).toBe(true);
+      expect(await claimName('t2', later(10_999))).toMatchObject({ token: 't1', seenAt: later(5_000) });
+      expect(await claimName('t2', later(11_000))).toEqual({ name: 'gw-a', token: 't2', startedAt: later(11_000), seenAt: later(11_000) });
+      expect(await ctx.store.execution.touchInstanceName('gw-a', 't1', later(11_001))).toBe(false);
+      await ctx.store.execution.releaseInstanceName('gw-a', 't1');
+      expect(await claimName('t3', later(11_002))).toMatchObject({ token: 't2' });
+      await ctx.store.execution.releaseInstanceName('gw-a', 't2');
+      expect(await claimName('t3', later(11_003))).toMatchObject({ token: 't3' });
+    });
+
     it('given two instances taking one free session at once, then exactly one holds it and both are told the same holder', async () => {
       const other = await ctx.fixture.openAnother();
       await other.migrate();
