@@ -17,8 +17,7 @@ import { decide, type Rejection } from '../domain/order/decide.ts';
 import type { Order } from '../domain/order/order.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { OrderChange } from '../ports/store.ts';
-import { servesHere } from '../ports/venue.ts';
-import type { OrderContext } from './context.ts';
+import { standsBy, type OrderContext } from './context.ts';
 import { buildChange } from './orderChanges.ts';
 import type { IdempotencyWriter } from './submitOrder.ts';
 
@@ -61,7 +60,7 @@ export async function cancelOrder(
 export function cancelChange(ctx: OrderContext, requested: Order, change: OrderChange): OrderChange {
   const intents = change.intents ?? [];
   if (requested.venueOrderId === null) return { ...change, intents: [...intents, { kind: 'expedite', orderId: requested.id, at: ctx.clock.now() }] };
-  if (!sessionElsewhere(ctx, requested)) return change;
+  if (!standsBy(ctx.venues, requested.venue)) return change;
   // A submit's intent may still be there (its ack came by the stream after the answer was lost):
   // the create then keeps it, and relay_cancel turns it into the cancel's.
   const now = ctx.clock.now();
@@ -71,14 +70,10 @@ export function cancelChange(ctx: OrderContext, requested: Order, change: OrderC
   };
 }
 
-function sessionElsewhere(ctx: OrderContext, order: Order): boolean {
-  const venue = ctx.venues.get(order.venue);
-  return venue !== undefined && !servesHere(venue);
-}
 
 /** After the cancel request of `requested` is committed: ask its venue, or leave it to the executor (see above). */
 export async function sendCancel(ctx: OrderContext, execution: ExecutionWake, requested: Order): Promise<void> {
-  if (requested.venueOrderId === null || sessionElsewhere(ctx, requested)) {
+  if (requested.venueOrderId === null || standsBy(ctx.venues, requested.venue)) {
     execution.dispatch(requested);
     return;
   }

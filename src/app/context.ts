@@ -5,7 +5,7 @@
 import type { Clock, Ids } from '../ports/clock.ts';
 import type { OrderStore } from '../ports/store.ts';
 import type { Logger, Telemetry } from '../ports/telemetry.ts';
-import type { FillSimulator, Venue } from '../ports/venue.ts';
+import { servesHere, type FillSimulator, type Venue } from '../ports/venue.ts';
 import type { GroupCommitter } from './groupCommit.ts';
 import type { KeyedMutex } from './keyedMutex.ts';
 import type { RiskGate } from './risk/riskGate.ts';
@@ -32,6 +32,18 @@ export interface OrderContext {
   readonly telemetry: Telemetry;
   /** Pre-trade risk and account keeping; absent, orders are neither checked nor reserved. */
   readonly risk?: RiskGate;
+}
+
+/** Whether this instance can send to the venue now: its adapter is here and runs the session (Venue.serving). */
+export function sendsTo(venues: Pick<VenueRegistry, 'get'>, name: string): boolean {
+  const venue = venues.get(name);
+  return venue !== undefined && servesHere(venue);
+}
+
+/** Whether the venue's session runs on another instance: its adapter is here, standing by. */
+export function standsBy(venues: Pick<VenueRegistry, 'get'>, name: string): boolean {
+  const venue = venues.get(name);
+  return venue !== undefined && !servesHere(venue);
 }
 
 export function venueRegistry(defaultVenue: string, venues: readonly (Venue & Partial<FillSimulator>)[]): VenueRegistry {

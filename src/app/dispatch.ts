@@ -9,8 +9,9 @@
  */
 import type { Order } from '../domain/order/order.ts';
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../ports/clock.ts';
-import { servesHere, type Venue } from '../ports/venue.ts';
-import type { OrderContext } from './context.ts';
+import type { Venue } from '../ports/venue.ts';
+import { sendsTo, standsBy, type OrderContext } from './context.ts';
+import { SubscriptionsByName } from './subscriptionsByName.ts';
 import type { ExecutionReportProcessor } from './executionReports.ts';
 import { DEFAULT_EXECUTOR_OPTIONS, Executor, type ExecutorOptions } from './execution/executor.ts';
 import { DEFAULT_GUARD_OPTIONS, VenueGuards } from './execution/venueGuard.ts';
@@ -33,7 +34,7 @@ export class Dispatcher {
   readonly guards: VenueGuards;
 
   #stopAnnounced: (() => void) | null = null;
-  readonly #stopRestored = new Map<string, () => void>();
+  readonly #restored = new SubscriptionsByName();
 
   constructor(private readonly ctx: OrderContext, reports: ExecutionReportProcessor, options: DispatchOptions = {}) {
     const clock = options.clock ?? systemClock;
@@ -58,8 +59,7 @@ export class Dispatcher {
       return;
     }
     this.executor.wake();
-    const venue = this.ctx.venues.get(order.venue);
-    if (venue && !servesHere(venue)) this.ctx.store.dispatchSignal?.announce(order.venue);
+    if (standsBy(this.ctx.venues, order.venue)) this.ctx.store.dispatchSignal?.announce(order.venue);
   }
 
   /**
@@ -68,8 +68,7 @@ export class Dispatcher {
    */
   start(): Promise<void> {
     const announced = this.ctx.store.dispatchSignal?.onAnnounced((name) => {
-      const venue = this.ctx.venues.get(name);
-      if (venue && servesHere(venue)) this.executor.wake();
+      if (sendsTo(this.ctx.venues, name)) this.executor.wake();
     });
     this.#stopAnnounced = announced ?? null;
     for (const name of this.ctx.venues.names()) this.#watchRestored(this.ctx.venues.get(name)!);
@@ -85,17 +84,13 @@ export class Dispatcher {
   stop(): void {
     this.#stopAnnounced?.();
     this.#stopAnnounced = null;
-    for (const stop of this.#stopRestored.values()) stop();
-    this.#stopRestored.clear();
+    this.#restored.clear();
     this.executor.stop();
   }
 
   /** A session back (a reconnect, or a takeover from another instance): what waited for it is due. */
   #watchRestored(venue: Venue): void {
-    this.#stopRestored.get(venue.name)?.();
-    this.#stopRestored.delete(venue.name);
-    const stop = venue.onStreamRestored?.(() => this.executor.wake());
-    if (stop) this.#stopRestored.set(venue.name, stop);
+    this.#restored.set(venue.name, venue.onStreamRestored?.(() => this.executor.wake()));
   }
 
   /** Resolves when every send started so far has been answered and recorded. */

@@ -132,6 +132,15 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
     return { session, venue };
   };
 
+  /** Instance a (over `link`, if given), then instance b, both started: a runs the session, b stands by. */
+  const twoStarted = async (link?: SessionLeases) => {
+    const a = instance('a', link);
+    const b = instance('b');
+    await a.venue.start();
+    await b.venue.start();
+    return { a, b };
+  };
+
   /** Moves the clock in steps, letting each step's async work finish. */
   const elapse = async (ms: number, step = 100) => {
     for (let passed = 0; passed < ms; passed += step) {
@@ -141,10 +150,7 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
   };
 
   it('given two instances, then the first runs the session and the other sends nothing through it, naming the holder', async () => {
-    const a = instance('a');
-    const b = instance('b');
-    await a.venue.start();
-    await b.venue.start();
+    const { a, b } = await twoStarted();
     expect([a.venue.serving(), b.venue.serving()]).toEqual([true, false]);
     expect([a.session.started.length, b.session.started.length]).toEqual([1, 0]);
 
@@ -163,10 +169,7 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
   });
 
   it('given the holder stops, then the standby takes the session at its next renewal and tells its listeners once it has started', async () => {
-    const a = instance('a');
-    const b = instance('b');
-    await a.venue.start();
-    await b.venue.start();
+    const { a, b } = await twoStarted();
     let restored = 0;
     b.venue.onStreamRestored(() => (restored += 1));
     await a.venue.close();
@@ -180,10 +183,7 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
 
   it('given the holder cut off from the database, then it stops its session before its lease ends, and the standby starts only after', async () => {
     const link = new Link(store);
-    const a = instance('a', link);
-    const b = instance('b');
-    await a.venue.start();
-    await b.venue.start();
+    const { a, b } = await twoStarted(link);
     await elapse(2 * RENEW);
     const heldUntil = a.venue.holder()!.expiresAt.getTime();
     link.cut = true;
@@ -201,10 +201,7 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
 
   it('given a holder whose renewal hangs, then its own timer stops its session before the lease ends, the standby starts after, and the late answer changes nothing', async () => {
     const link = new Link(store);
-    const a = instance('a', link);
-    const b = instance('b');
-    await a.venue.start();
-    await b.venue.start();
+    const { a, b } = await twoStarted(link);
     const heldUntil = a.venue.holder()!.expiresAt.getTime();
     link.pause();
     await elapse(TTL + 2 * RENEW);
@@ -255,10 +252,7 @@ describe('SingleSessionVenue: one instance at a time runs the session', () => {
   });
 
   it('given a holder whose session stays logged off, then after giveUpMs it lets the lease go and waits a lease before trying again', async () => {
-    const a = instance('a');
-    const b = instance('b');
-    await a.venue.start();
-    await b.venue.start();
+    const { a, b } = await twoStarted();
     a.session.loggedOn = false;
     await elapse(GIVE_UP - RENEW);
     expect(a.venue.serving()).toBe(true);

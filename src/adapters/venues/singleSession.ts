@@ -61,7 +61,6 @@ export class SingleSessionVenue implements Venue {
   #stopped = true;
   #cancelTick: (() => void) | null = null;
   #cancelWatchdog: (() => void) | null = null;
-  #tick: Promise<void> | null = null;
   /** A stand-down closing the session: no take until it is done. */
   #stopping: Promise<void> | null = null;
 
@@ -130,8 +129,13 @@ export class SingleSessionVenue implements Venue {
 
   /** Serving: the session is up. Standing by: another instance holds an unexpired lease. */
   healthy(): boolean {
-    if (this.#serving) return this.#inner.healthy();
-    return this.#lease !== null && this.#lease.owner !== this.#o.owner && this.#lease.expiresAt.getTime() > this.#o.clock.now().getTime();
+    return this.#serving ? this.#inner.healthy() : this.#heldElsewhere() !== null;
+  }
+
+  /** The lease as last read, when another instance holds it unexpired. */
+  #heldElsewhere(): VenueSessionLease | null {
+    const lease = this.#lease;
+    return lease && lease.owner !== this.#o.owner && lease.expiresAt.getTime() > this.#o.clock.now().getTime() ? lease : null;
   }
 
   #whenServing<T>(call: () => Promise<T>): Promise<T> {
@@ -139,24 +143,19 @@ export class SingleSessionVenue implements Venue {
   }
 
   #elsewhere(): string {
-    const lease = this.#lease;
-    const now = this.#o.clock.now().getTime();
-    if (lease && lease.owner !== this.#o.owner && lease.expiresAt.getTime() > now) {
-      return `the ${this.name} session runs on instance ${lease.owner}; this instance stands by`;
-    }
+    const holder = this.#heldElsewhere();
+    if (holder) return `the ${this.name} session runs on instance ${holder.owner}; this instance stands by`;
     return `no instance runs the ${this.name} session yet; this instance tries to take it every ${this.#o.renewMs} ms`;
   }
 
   /** Ticks are planned from each one's start, so a slow renewal does not push the next one back. */
   #runTick(): Promise<void> {
     const began = this.#o.clock.now().getTime();
-    this.#tick = this.#renew().catch((error: unknown) => {
+    return this.#renew().catch((error: unknown) => {
       this.#o.log.error({ venue: this.name, err: error instanceof Error ? error.message : String(error) }, 'venue session lease: unexpected failure');
     }).finally(() => {
-      this.#tick = null;
       if (!this.#stopped) this.#cancelTick = this.#o.schedule(() => void this.#runTick(), began + this.#o.renewMs - this.#o.clock.now().getTime());
     });
-    return this.#tick;
   }
 
   async #renew(): Promise<void> {
@@ -167,10 +166,8 @@ export class SingleSessionVenue implements Venue {
     try {
       lease = await leases.acquireVenueSession({ venue: this.name, owner, now: new Date(now), ttlMs });
     } catch (error) {
-      const err = error instanceof Error ? error.message : String(error);
-      if (this.#serving && clock.now().getTime() >= this.#heldUntil - renewMs) {
-        await this.#standDown(`its lease could not be renewed before it runs out (${err})`, false);
-      } else log.warn({ venue: this.name, err }, 'venue session lease could not be read; trying again');
+      // While serving, the watchdog stands the session down if no renewal lands in time.
+      log.warn({ venue: this.name, err: error instanceof Error ? error.message : String(error) }, 'venue session lease could not be read; trying again');
       return;
     }
     if (this.#stopped) return;

@@ -10,10 +10,9 @@
  */
 import type { Clock, Schedule } from '../../ports/clock.ts';
 import type { DispatchIntent } from '../../ports/execution.ts';
-import type { OrderContext } from '../context.ts';
+import { sendsTo, type OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
 import type { Order } from '../../domain/order/order.ts';
-import { servesHere } from '../../ports/venue.ts';
 import { runClaimedOnCommit, runIntent, type AttemptDeps } from './attempt.ts';
 import { claimedOnCommit, DEFAULT_RETRY_POLICY, leaseToken, type ClaimedOnCommit, type RetryPolicy } from './intents.ts';
 import type { VenueGuard } from './venueGuard.ts';
@@ -88,8 +87,7 @@ export class Executor {
    */
   claimOnCommit(order: Order, at: Date): ClaimedOnCommit | null {
     if (this.#stopped || this.#inFlight.size >= this.options.maxInFlight) return null;
-    const venue = this.ctx.venues.get(order.venue);
-    if (!venue || !servesHere(venue)) return null;
+    if (!sendsTo(this.ctx.venues, order.venue)) return null;
     return claimedOnCommit(this.ctx.ids, order, this.options.owner, this.options.leaseMs, at);
   }
 
@@ -99,7 +97,7 @@ export class Executor {
    * them (a FIX session running elsewhere, an adapter started there first), never held here.
    */
   #claimable(): string[] {
-    return this.ctx.venues.names().filter((name) => servesHere(this.ctx.venues.get(name)!));
+    return this.ctx.venues.names().filter((name) => sendsTo(this.ctx.venues, name));
   }
 
   /** The order and what claimOnCommit() gave are committed: send it now. */

@@ -11,6 +11,7 @@ import type { ReconciliationRun } from '../../ports/execution.ts';
 import { servesHere, type Venue } from '../../ports/venue.ts';
 import type { OrderContext } from '../context.ts';
 import type { ExecutionReportProcessor } from '../executionReports.ts';
+import { SubscriptionsByName } from '../subscriptionsByName.ts';
 import { reconcileVenue, type PassOptions } from './reconcileVenue.ts';
 
 export interface ReconcilerOptions extends PassOptions {
@@ -31,8 +32,8 @@ interface VenueState {
 
 export class Reconciler {
   readonly #states = new Map<string, VenueState>();
-  /** Each venue's onStreamRestored subscription, by name: a replaced adapter's is replaced. */
-  readonly #unsubscribe = new Map<string, () => void>();
+  /** Each venue's onStreamRestored subscription: a replaced adapter's is replaced. */
+  readonly #restored = new SubscriptionsByName();
   #stopped = false;
 
   constructor(
@@ -79,15 +80,12 @@ export class Reconciler {
   }
 
   #subscribe(venue: Venue): void {
-    this.#unsubscribe.get(venue.name)?.();
-    this.#unsubscribe.delete(venue.name);
-    if (venue.onStreamRestored) this.#unsubscribe.set(venue.name, venue.onStreamRestored(() => void this.run(venue.name, 'stream_restored')));
+    this.#restored.set(venue.name, venue.onStreamRestored?.(() => void this.run(venue.name, 'stream_restored')));
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
-    this.#unsubscribe.clear();
+    this.#restored.clear();
     for (const state of this.#states.values()) state.cancelTimer?.();
   }
 

@@ -55,6 +55,8 @@ interface Running {
   readonly fingerprint: string;
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** What an adapter is built from: a change to any of it needs a new adapter. */
 const fingerprintOf = (source: VenueSource) =>
   JSON.stringify([source.config.kind, source.config.settings, source.credentialsVersion]);
@@ -65,8 +67,7 @@ export class VenueSupervisor {
   readonly #failed = new Map<string, string>();
   #pass: Promise<void> = Promise.resolve();
   #cancelTimer: (() => void) | null = null;
-  #stopped = true;
-  /** Set by stop(): no pass attaches anything after. */
+  /** Set by stop(): no pass is planned, and none attaches anything, after. */
   #halted = false;
 
   constructor(private readonly deps: SupervisorDeps) {}
@@ -85,20 +86,18 @@ export class VenueSupervisor {
   /** Brings the adapters in step now; resolves once this instance serves the stored configurations it can. */
   sync(): Promise<void> {
     const pass = this.#pass.then(() => this.#syncOnce()).catch((error: unknown) => {
-      this.deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'venue configurations could not be read; trying again');
+      this.deps.log.warn({ err: messageOf(error) }, 'venue configurations could not be read; trying again');
     });
     this.#pass = pass;
     return pass;
   }
 
   start(): void {
-    this.#stopped = false;
     this.#plan();
   }
 
   /** Stops syncing; resolves once a pass under way has finished (nothing is attached after). */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#halted = true;
     this.#cancelTimer?.();
     this.#cancelTimer = null;
@@ -113,7 +112,7 @@ export class VenueSupervisor {
   }
 
   #plan(): void {
-    if (this.#stopped) return;
+    if (this.#halted) return;
     this.#cancelTimer = this.deps.schedule(() => void this.sync().finally(() => this.#plan()), this.deps.refreshMs);
   }
 
@@ -152,9 +151,8 @@ export class VenueSupervisor {
     const { log } = this.deps;
     const name = source.config.name;
     const keeping = before ? '; the running adapter is kept' : '';
-    const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
     const venue = await this.deps.build(source.config).catch((error: unknown) => {
-      log.error({ venue: name, err: reason(error) }, `venue adapter not built${keeping}`);
+      log.error({ venue: name, err: messageOf(error) }, `venue adapter not built${keeping}`);
       return null;
     });
     if (!venue) return false;
@@ -164,7 +162,7 @@ export class VenueSupervisor {
       if (mustWork && !venue.healthy()) throw new Error('the venue did not accept the new adapter in time');
       finish = this.deps.attach(venue);
     } catch (error) {
-      log.error({ venue: name, err: reason(error) }, `venue adapter did not start${keeping}`);
+      log.error({ venue: name, err: messageOf(error) }, `venue adapter did not start${keeping}`);
       await venue.close().catch(() => {});
       return false;
     }
@@ -178,7 +176,7 @@ export class VenueSupervisor {
 
   async #close(running: Running): Promise<void> {
     await running.adapter.close().catch((error: unknown) => {
-      this.deps.log.warn({ venue: running.source.config.name, err: error instanceof Error ? error.message : String(error) }, 'the replaced venue adapter did not close cleanly');
+      this.deps.log.warn({ venue: running.source.config.name, err: messageOf(error) }, 'the replaced venue adapter did not close cleanly');
     });
   }
 }
